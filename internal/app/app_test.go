@@ -1,0 +1,116 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kdev-dev/kdev/internal/ui"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Run(context.Background(), args, ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+	return code, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "kdev.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExitCodes(t *testing.T) {
+	bad := writeFile(t, "apiVersion: kdev.dev/v1alpha1\nkind: Environment\nmirrors:\n  - registry: docker.io\n    polcy: strict\n")
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"unknown command", []string{"upp"}, 2, `unknown command "upp"`},
+		{"unknown flag", []string{"status", "--bogus"}, 2, "unknown flag: --bogus"},
+		{"extra argument", []string{"down", "now"}, 2, "takes no arguments"},
+		{"bad output", []string{"config", "view", "-o", "yaml"}, 2, `-o "yaml": use text or json`},
+		{"quiet and verbose", []string{"config", "view", "-q", "-v"}, 2, "cannot be used together"},
+		{"unknown config field", []string{"config", "view", "-f", bad}, 2, bad + ":5: field polcy not found"},
+		{"missing config file", []string{"up", "-f", "/nonexistent/kdev.yaml"}, 2, "cannot read"},
+		{"bad --name", []string{"config", "view", "--name", "No_Good"}, 2, `name: "No_Good" is not a valid name`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := run(t, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.stderr) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.code, tc.stderr)
+			}
+			if strings.Count(stderr, "ERROR:") != 1 {
+				t.Errorf("the error must be printed exactly once: %q", stderr)
+			}
+		})
+	}
+}
+
+func TestConfigViewJSON(t *testing.T) {
+	t.Chdir(t.TempDir())
+	f := writeFile(t, "apiVersion: kdev.dev/v1alpha1\nkind: Environment\nname: web\nmirrors:\n  - registry: ghcr.io\n")
+	code, out, stderr := run(t, "config", "view", "-f", f, "-o", "json", "--registry-image", "kdev.local/registry:3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Name    string
+		Network struct{ Name string }
+		Mirrors []struct{ Registry, RemoteURL, Policy string }
+		Images  struct{ Registry string }
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	if got.Name != "web" || got.Network.Name != "web" || len(got.Mirrors) != 1 ||
+		got.Mirrors[0].RemoteURL != "https://ghcr.io" || got.Mirrors[0].Policy != "fallback" ||
+		got.Images.Registry != "kdev.local/registry:3" {
+		t.Fatalf("effective config: %+v", got)
+	}
+}
+
+func TestConfigViewDefaultsWithoutFile(t *testing.T) {
+	t.Chdir(t.TempDir())
+	code, out, _ := run(t, "config", "view")
+	if code != 0 || !strings.Contains(out, "registry: docker.io") || !strings.Contains(out, "port: 5001") {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+}
+
+func TestDockerUnreachable(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+	code, out, stderr := run(t, "status")
+	if code != 1 || out != "" {
+		t.Fatalf("exit %d stdout %q, want 1 and nothing on stdout", code, out)
+	}
+	if !strings.Contains(stderr, "docker is not reachable at unix:///nonexistent/docker.sock") || !strings.Contains(stderr, "is Docker running?") {
+		t.Fatalf("stderr %q does not say what to do", stderr)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := run(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "kdev dev (kind ") {
+		t.Fatalf("exit %d: %q", code, out)
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	code, out, _ := run(t, "completion", "bash")
+	if code != 0 || !strings.Contains(out, "__start_kdev") {
+		t.Fatalf("exit %d, no bash completion script", code)
+	}
+}

@@ -1,0 +1,164 @@
+// Package app is kdev's command line: cobra commands that turn flags into options, run
+// the orchestrator, and turn errors into exit codes. Only this package decides how the
+// process ends.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kdev-dev/kdev/internal/config"
+	"github.com/kdev-dev/kdev/internal/docker"
+	"github.com/kdev-dev/kdev/internal/env"
+	"github.com/kdev-dev/kdev/internal/ui"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	// ExitUsage is bad usage or a bad configuration: fix the input, not the machine.
+	ExitUsage = 2
+)
+
+// usageError marks a mistake in the command line.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// globals are the flags every command takes.
+type globals struct {
+	configFile    string
+	name          string
+	registryImage string
+	quiet         bool
+	verbose       bool
+	streams       ui.Streams
+	connect       func(context.Context) (docker.API, error)
+}
+
+func (g *globals) load() (*config.Environment, error) {
+	return config.Load(g.configFile, config.Overrides{Name: g.name, RegistryImage: g.registryImage})
+}
+
+func (g *globals) status() *ui.Status {
+	v := ui.Normal
+	switch {
+	case g.quiet:
+		v = ui.Quiet
+	case g.verbose:
+		v = ui.Verbose
+	}
+	return ui.NewStatus(g.streams.Err, v, ui.IsTerminal(g.streams.Err))
+}
+
+// environment loads the configuration and connects to Docker.
+func (g *globals) environment(ctx context.Context) (*env.Env, *ui.Status, error) {
+	cfg, err := g.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	api, err := g.connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := g.status()
+	return &env.Env{Config: cfg, Docker: api, Progress: st}, st, nil
+}
+
+// Main runs kdev with the process's arguments and streams and returns its exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], ui.StdStreams())
+}
+
+// Run executes one kdev command line. Tests call it in-process.
+func Run(ctx context.Context, args []string, streams ui.Streams) int {
+	g := &globals{streams: streams, connect: func(ctx context.Context) (docker.API, error) {
+		return docker.Connect(ctx)
+	}}
+	root := newRoot(g)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(streams.Err, "ERROR: %v\n", err)
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	var ce *config.Error
+	var ue usageError
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ue):
+		return ExitUsage
+	case errors.Is(err, context.Canceled):
+		return 130
+	default:
+		return ExitFailure
+	}
+}
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kdev",
+		Short: "Local Kubernetes with pull-through registry mirrors that provably get hit",
+		Long: `kdev brings up a Kind cluster on a dedicated Docker network, next to one
+pull-through registry mirror per upstream, and proves that pulls hit the cache.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		RunE:          groupRun,
+	}
+	root.SetOut(g.streams.Out)
+	root.SetErr(g.streams.Err)
+	root.SetIn(g.streams.In)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVarP(&g.configFile, "config", "f", "", "environment file (default ./kdev.yaml when present, else built-in defaults)")
+	pf.StringVar(&g.name, "name", "", "environment name (default from the file, else \"kdev\")")
+	pf.StringVar(&g.registryImage, "registry-image", "", "registry image for mirrors and the local registry (default from the file, else registry:3)")
+	pf.BoolVarP(&g.quiet, "quiet", "q", false, "print only warnings and errors")
+	pf.BoolVarP(&g.verbose, "verbose", "v", false, "print every step with its timing")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if g.quiet && g.verbose {
+			return usageError{errors.New("-q/--quiet and -v/--verbose cannot be used together")}
+		}
+		return nil
+	}
+	root.AddCommand(newUp(g), newDown(g), newStatus(g), newConfig(g), newVersion(g))
+	return root
+}
+
+// groupRun runs a command that only groups others: help with no arguments, a usage
+// error naming the unknown command otherwise (cobra would print help and exit 0).
+func groupRun(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	return usageError{fmt.Errorf("unknown command %q for %q; see `%s --help`", args[0], cmd.CommandPath(), cmd.CommandPath())}
+}
+
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%q takes no arguments, got %q; see `%s --help`", cmd.CommandPath(), args, cmd.CommandPath())}
+	}
+	return nil
+}
+
+// output validates an -o value.
+func output(o string) error {
+	if o != "text" && o != "json" {
+		return usageError{fmt.Errorf("-o %q: use text or json", o)}
+	}
+	return nil
+}

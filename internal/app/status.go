@@ -1,0 +1,86 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kdev-dev/kdev/internal/env"
+	"github.com/kdev-dev/kdev/internal/ui"
+)
+
+type statusOptions struct{ output string }
+
+func newStatus(g *globals) *cobra.Command {
+	o := &statusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show what exists, its health, and each mirror's hits and misses",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := output(o.output); err != nil {
+				return err
+			}
+			e, _, err := g.environment(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return runStatus(cmd.Context(), o, e, g.streams)
+		},
+	}
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
+	return cmd
+}
+
+func runStatus(ctx context.Context, o *statusOptions, e *env.Env, s ui.Streams) error {
+	st, err := e.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if o.output == "json" {
+		return ui.JSON(s.Out, st)
+	}
+	return printStatus(s.Out, st)
+}
+
+func printStatus(w io.Writer, st *env.Status) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "Environment\t%s\n", st.Name)
+	if st.Network != nil {
+		fmt.Fprintf(tw, "Network\t%s\t%s\n", st.Network.Name, st.Network.Subnet)
+	} else {
+		fmt.Fprintf(tw, "Network\tmissing (run kdev up)\n")
+	}
+	if lr := st.LocalRegistry; lr != nil && lr.Enabled {
+		fmt.Fprintf(tw, "Local registry\tlocalhost:%d\t%s\n", lr.Port, lr.State)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "MIRROR\tSTATE\tMODE\tUPSTREAM\tCACHE\tREQUESTS\tHITS\tMISSES\tHIT RATIO\tSERVED")
+	for _, m := range st.Mirrors {
+		up := "reachable"
+		if !m.UpstreamReachable {
+			up = "unreachable"
+		}
+		state := m.State
+		if m.State == "running" && !m.Attached {
+			state = "detached"
+		}
+		req, hits, miss, ratio, served := "-", "-", "-", "-", "-"
+		if c := m.Counters; c != nil {
+			req, hits, miss = fmt.Sprint(c.Requests.Total()), fmt.Sprint(c.Hits.Total()), fmt.Sprint(c.Misses.Total())
+			served = ui.Bytes(c.PushedBytes)
+			if m.HitRatio >= 0 {
+				ratio = fmt.Sprintf("%.0f%%", m.HitRatio*100)
+			}
+		}
+		mode := string(m.Mode)
+		if mode == "" {
+			mode = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Registry, state, mode, up, ui.Bytes(m.CacheBytes), req, hits, miss, ratio, served)
+	}
+	return tw.Flush()
+}

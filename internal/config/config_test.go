@@ -1,0 +1,154 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const header = "apiVersion: kdev.dev/v1alpha1\nkind: Environment\n"
+
+func TestDefaults(t *testing.T) {
+	e := Default()
+	if e.Name != "kdev" || e.Network.Name != "kdev" {
+		t.Fatalf("name %q network %q, want kdev", e.Name, e.Network.Name)
+	}
+	var regs []string
+	for _, m := range e.Mirrors {
+		regs = append(regs, m.Registry+"="+m.RemoteURL+"/"+string(m.Policy))
+	}
+	want := "docker.io=https://registry-1.docker.io/fallback registry.k8s.io=https://registry.k8s.io/fallback " +
+		"ghcr.io=https://ghcr.io/fallback quay.io=https://quay.io/fallback"
+	if got := strings.Join(regs, " "); got != want {
+		t.Errorf("mirrors\n got %s\nwant %s", got, want)
+	}
+	if !e.LocalRegistry.On() || e.LocalRegistry.Port != 5001 {
+		t.Errorf("local registry on=%v port=%d, want on 5001", e.LocalRegistry.On(), e.LocalRegistry.Port)
+	}
+	if e.Images.Registry != "registry:3" || !strings.HasPrefix(e.Images.Node, "kindest/node:") {
+		t.Errorf("images %+v", e.Images)
+	}
+	if err := e.Validate(); err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+}
+
+func TestParseFillsDefaults(t *testing.T) {
+	e, err := Parse("kdev.yaml", []byte(header+`name: dev
+mirrors:
+  - registry: ghcr.io
+  - registry: registry.example.com:5000
+    remoteURL: http://10.0.0.5:5000
+    policy: strict
+localRegistry:
+  enabled: false
+cluster:
+  workers: 2
+  kind:
+    networking:
+      apiServerPort: 6443
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Network.Name != "dev" {
+		t.Errorf("network name %q, want the environment's name", e.Network.Name)
+	}
+	if len(e.Mirrors) != 2 || e.Mirrors[0].RemoteURL != "https://ghcr.io" || e.Mirrors[0].Policy != PolicyFallback {
+		t.Errorf("mirrors %+v", e.Mirrors)
+	}
+	if e.Mirrors[1].Policy != PolicyStrict {
+		t.Errorf("policy %q, want strict", e.Mirrors[1].Policy)
+	}
+	if e.LocalRegistry.On() {
+		t.Error("local registry enabled, want disabled")
+	}
+	if e.Cluster.Workers != 2 || e.Cluster.Kind["networking"] == nil {
+		t.Errorf("cluster %+v", e.Cluster)
+	}
+}
+
+func TestParseEmptyMirrorListMeansNone(t *testing.T) {
+	e, err := Parse("kdev.yaml", []byte(header+"mirrors: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Mirrors) != 0 {
+		t.Errorf("got %d mirrors, want none", len(e.Mirrors))
+	}
+}
+
+func TestParseErrorsNameFieldAndLine(t *testing.T) {
+	tests := []struct {
+		name, body string
+		line       int
+		want       string
+	}{
+		{"unknown top field", "nmae: x\n", 3, "field nmae not found"},
+		{"unknown nested field", "mirrors:\n  - registry: ghcr.io\n    remoteUrl: https://ghcr.io\n", 5, "field remoteUrl not found"},
+		{"bad url", "mirrors:\n  - registry: ghcr.io\n    remoteURL: ftp://ghcr.io\n", 5, "mirrors[0].remoteURL"},
+		{"url with path", "mirrors:\n  - registry: ghcr.io\n    remoteURL: https://ghcr.io/v2/foo\n", 5, "registry's root"},
+		{"duplicate registry", "mirrors:\n  - registry: ghcr.io\n  - registry: ghcr.io\n", 5, "already mirrored by mirrors[0]"},
+		{"bad policy", "mirrors:\n  - registry: ghcr.io\n    policy: sometimes\n", 5, "mirrors[0].policy"},
+		{"port out of range", "localRegistry:\n  port: 70000\n", 4, "localRegistry.port: 70000 is out of range"},
+		{"public subnet", "network:\n  subnet: 8.8.8.0/24\n", 4, "not in a private range"},
+		{"subnet straddling private", "network:\n  subnet: 172.0.0.0/8\n", 4, "not in a private range"},
+		{"host bits", "network:\n  subnet: 172.30.0.1/24\n", 4, "did you mean 172.30.0.0/24"},
+		{"not yaml", "mirrors: [\n", 3, "did not find expected node content"},
+		{"wrong type", "localRegistry:\n  port: lots\n", 4, "cannot unmarshal"},
+		{"bad name", "name: My_Env\n", 3, "name: \"My_Env\" is not a valid name"},
+		{"credentials without password", "mirrors:\n  - registry: docker.io\n    credentials:\n      username: me\n", 6, "exactly one of passwordFile and passwordEnv"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("kdev.yaml", []byte(header+tc.body))
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("got %v, want a *config.Error", err)
+			}
+			if ce.Line != tc.line {
+				t.Errorf("line %d, want %d (%v)", ce.Line, tc.line, err)
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "kdev.yaml:") {
+				t.Errorf("error %q does not name the file and %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseWrongAPIVersion(t *testing.T) {
+	_, err := Parse("x.yaml", []byte("apiVersion: kdev.dev/v2\nkind: Environment\n"))
+	if err == nil || !strings.Contains(err.Error(), `x.yaml:1: apiVersion: is "kdev.dev/v2"`) {
+		t.Fatalf("got %v", err)
+	}
+	_, err = Parse("x.yaml", []byte("name: foo\n"))
+	if err == nil || !strings.Contains(err.Error(), "apiVersion: missing") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	t.Chdir(t.TempDir())
+	e, err := Load("", Overrides{})
+	if err != nil || e.Name != DefaultName {
+		t.Fatalf("no file: got %v, %v; want the defaults", e, err)
+	}
+	if _, err := Load("missing.yaml", Overrides{}); err == nil || !strings.Contains(err.Error(), "missing.yaml: cannot read") {
+		t.Fatalf("named missing file: got %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(".", DefaultFile), []byte(header+"name: fromfile\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := Load("", Overrides{}); err != nil || e.Name != "fromfile" {
+		t.Fatalf("./kdev.yaml: got %v, %v", e, err)
+	}
+	e, err = Load("", Overrides{Name: "other", RegistryImage: "kdev.local/registry:3"})
+	if err != nil || e.Name != "other" || e.Network.Name != "other" || e.Images.Registry != "kdev.local/registry:3" {
+		t.Fatalf("overrides: got %+v, %v; want name and network other", e, err)
+	}
+	if _, err := Load("", Overrides{Name: "Bad Name"}); err == nil || !strings.Contains(err.Error(), "name: \"Bad Name\"") {
+		t.Fatalf("bad --name: got %v", err)
+	}
+}

@@ -1,0 +1,78 @@
+package config
+
+import (
+	kinddefaults "sigs.k8s.io/kind/pkg/apis/config/defaults"
+)
+
+// Defaults for an environment without a kdev.yaml, or for the fields it leaves out.
+const (
+	DefaultName          = "kdev"
+	DefaultRegistryImage = "registry:3"
+	DefaultLocalPort     = 5001 // 5000 is taken by AirPlay on macOS.
+)
+
+// DefaultNodeImage is the node image of the kind library kdev is built with.
+const DefaultNodeImage = kinddefaults.Image
+
+// knownRemotes maps a registry host to the URL its mirror fetches from, where the
+// two differ or where a host is mirrored by default.
+var knownRemotes = map[string]string{
+	"docker.io":       "https://registry-1.docker.io",
+	"registry.k8s.io": "https://registry.k8s.io",
+	"ghcr.io":         "https://ghcr.io",
+	"quay.io":         "https://quay.io",
+}
+
+// defaultMirrors is the order in which the default mirrors are listed.
+var defaultMirrors = []string{"docker.io", "registry.k8s.io", "ghcr.io", "quay.io"}
+
+// Default returns the configuration used when there is no kdev.yaml.
+func Default() *Environment {
+	e := &Environment{APIVersion: APIVersion, Kind: Kind}
+	e.applyDefaults()
+	return e
+}
+
+// RemoteFor returns the default remote URL for a registry host.
+func RemoteFor(registry string) string {
+	if u, ok := knownRemotes[registry]; ok {
+		return u
+	}
+	return "https://" + registry
+}
+
+func (e *Environment) applyDefaults() {
+	if e.Name == "" {
+		e.Name = DefaultName
+	}
+	if e.Network.Name == "" {
+		e.Network.Name = e.Name
+	}
+	if e.Mirrors == nil {
+		for _, r := range defaultMirrors {
+			e.Mirrors = append(e.Mirrors, Mirror{Registry: r})
+		}
+	}
+	for i := range e.Mirrors {
+		m := &e.Mirrors[i]
+		if m.RemoteURL == "" && m.Registry != "" {
+			m.RemoteURL = RemoteFor(m.Registry)
+		}
+		if m.Policy == "" {
+			m.Policy = PolicyFallback
+		}
+	}
+	if e.LocalRegistry.Port == 0 {
+		e.LocalRegistry.Port = DefaultLocalPort
+	}
+	if e.LocalRegistry.Enabled == nil {
+		on := true
+		e.LocalRegistry.Enabled = &on
+	}
+	if e.Images.Registry == "" {
+		e.Images.Registry = DefaultRegistryImage
+	}
+	if e.Images.Node == "" {
+		e.Images.Node = DefaultNodeImage
+	}
+}

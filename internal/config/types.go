@@ -1,0 +1,81 @@
+// Package config holds kdev's versioned configuration: the kdev.yaml types, their
+// defaults and their validation. It does no I/O beyond reading the file it is given.
+package config
+
+// APIVersion and Kind identify a kdev.yaml document.
+const (
+	APIVersion = "kdev.dev/v1alpha1"
+	Kind       = "Environment"
+)
+
+// Policy says what containerd does when a mirror cannot serve a pull.
+type Policy string
+
+const (
+	// PolicyFallback lets containerd go to the upstream when the mirror fails (laptops).
+	PolicyFallback Policy = "fallback"
+	// PolicyStrict makes the mirror the only server, so a bypass fails loudly (CI).
+	PolicyStrict Policy = "strict"
+)
+
+// Environment is one kdev.yaml document.
+type Environment struct {
+	APIVersion    string        `yaml:"apiVersion" json:"apiVersion"`
+	Kind          string        `yaml:"kind" json:"kind"`
+	Name          string        `yaml:"name" json:"name"`
+	Network       Network       `yaml:"network" json:"network"`
+	Mirrors       []Mirror      `yaml:"mirrors" json:"mirrors"`
+	LocalRegistry LocalRegistry `yaml:"localRegistry" json:"localRegistry"`
+	Images        Images        `yaml:"images" json:"images"`
+	Cluster       Cluster       `yaml:"cluster" json:"cluster"`
+}
+
+// Network is the environment's dedicated Docker network.
+type Network struct {
+	// Name defaults to the environment's name.
+	Name string `yaml:"name" json:"name"`
+	// Subnet is a private IPv4 CIDR; empty means chosen automatically.
+	Subnet string `yaml:"subnet,omitempty" json:"subnet,omitempty"`
+}
+
+// Mirror is one pull-through cache in front of one upstream registry.
+type Mirror struct {
+	// Registry is the host name nodes pull from, such as docker.io.
+	Registry string `yaml:"registry" json:"registry"`
+	// RemoteURL is where the mirror fetches from, such as https://registry-1.docker.io.
+	RemoteURL string `yaml:"remoteURL" json:"remoteURL"`
+	Policy    Policy `yaml:"policy" json:"policy"`
+	// Canary is an image reference used to prove that the cache is hit.
+	Canary      string       `yaml:"canary,omitempty" json:"canary,omitempty"`
+	Credentials *Credentials `yaml:"credentials,omitempty" json:"credentials,omitempty"`
+}
+
+// Credentials log a mirror in to its upstream. The password is never written into
+// kdev.yaml itself: it is read from a file or an environment variable at `up` time.
+type Credentials struct {
+	Username     string `yaml:"username" json:"username"`
+	PasswordFile string `yaml:"passwordFile,omitempty" json:"passwordFile,omitempty"`
+	PasswordEnv  string `yaml:"passwordEnv,omitempty" json:"passwordEnv,omitempty"`
+}
+
+// LocalRegistry is the registry that users push their own images to.
+type LocalRegistry struct {
+	Enabled *bool `yaml:"enabled" json:"enabled"`
+	Port    int   `yaml:"port" json:"port"`
+}
+
+// On reports whether the local registry is enabled.
+func (l LocalRegistry) On() bool { return l.Enabled == nil || *l.Enabled }
+
+// Images names the container images kdev runs.
+type Images struct {
+	Registry string `yaml:"registry" json:"registry"`
+	Node     string `yaml:"node" json:"node"`
+}
+
+// Cluster describes the Kind cluster.
+type Cluster struct {
+	Workers int `yaml:"workers" json:"workers"`
+	// Kind holds raw kind v1alpha4 Cluster fields merged into the generated config.
+	Kind map[string]any `yaml:"kind,omitempty" json:"kind,omitempty"`
+}

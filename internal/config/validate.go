@@ -1,0 +1,130 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// nameRE is what Docker and kind accept in the names kdev derives from the environment's.
+var nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$`)
+
+// hostRE is a registry host name with an optional port.
+var hostRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(:[0-9]{1,5})?$`)
+
+// Validate checks the effective configuration (defaults already applied). The first
+// problem found is returned as an *Error naming its field.
+func (e *Environment) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &Error{Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
+	if e.APIVersion != APIVersion {
+		return bad("apiVersion", "is %q; kdev reads %q", e.APIVersion, APIVersion)
+	}
+	if e.Kind != Kind {
+		return bad("kind", "is %q; must be %q", e.Kind, Kind)
+	}
+	if !nameRE.MatchString(e.Name) {
+		return bad("name", "%q is not a valid name: use 1 to 32 lowercase letters, digits and '-'", e.Name)
+	}
+	if !nameRE.MatchString(e.Network.Name) {
+		return bad("network.name", "%q is not a valid name: use 1 to 32 lowercase letters, digits and '-'", e.Network.Name)
+	}
+	if e.Network.Subnet != "" {
+		if err := checkSubnet(e.Network.Subnet); err != nil {
+			return bad("network.subnet", "%v", err)
+		}
+	}
+	seen := map[string]int{}
+	for i, m := range e.Mirrors {
+		f := fmt.Sprintf("mirrors[%d]", i)
+		if m.Registry == "" {
+			return bad(f+".registry", "is required (the host name nodes pull from, such as docker.io)")
+		}
+		if !hostRE.MatchString(m.Registry) {
+			return bad(f+".registry", "%q is not a registry host name (such as docker.io or registry.example.com:5000)", m.Registry)
+		}
+		if j, dup := seen[m.Registry]; dup {
+			return bad(f+".registry", "%q is already mirrored by mirrors[%d]", m.Registry, j)
+		}
+		seen[m.Registry] = i
+		if err := checkRemote(m.RemoteURL); err != nil {
+			return bad(f+".remoteURL", "%v", err)
+		}
+		if m.Policy != PolicyFallback && m.Policy != PolicyStrict {
+			return bad(f+".policy", "is %q; use %q or %q", m.Policy, PolicyFallback, PolicyStrict)
+		}
+		if c := m.Credentials; c != nil {
+			if c.Username == "" {
+				return bad(f+".credentials.username", "is required when credentials are given")
+			}
+			if (c.PasswordFile == "") == (c.PasswordEnv == "") {
+				return bad(f+".credentials", "give exactly one of passwordFile and passwordEnv")
+			}
+		}
+	}
+	if p := e.LocalRegistry.Port; p < 1 || p > 65535 {
+		return bad("localRegistry.port", "%d is out of range 1-65535", p)
+	}
+	if e.Cluster.Workers < 0 || e.Cluster.Workers > 10 {
+		return bad("cluster.workers", "%d is out of range 0-10", e.Cluster.Workers)
+	}
+	return nil
+}
+
+// checkRemote accepts an http(s) URL of a registry's root, with no path or query.
+func checkRemote(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %v", raw, err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return fmt.Errorf("%q must start with https:// or http://", raw)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q has no host", raw)
+	}
+	if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil {
+		return fmt.Errorf("%q must be a registry's root, with no path, query or user (distribution proxies one registry root)", raw)
+	}
+	return nil
+}
+
+// checkSubnet accepts a private IPv4 prefix between /8 and /28.
+func checkSubnet(s string) error {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a CIDR such as 172.30.0.0/24", s)
+	}
+	if !p.Addr().Is4() {
+		return fmt.Errorf("%q: only IPv4 subnets are supported", s)
+	}
+	if p.Masked() != p {
+		return fmt.Errorf("%q has host bits set; did you mean %s?", s, p.Masked())
+	}
+	if !isPrivate(p) {
+		return fmt.Errorf("%q is not in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)", s)
+	}
+	if p.Bits() < 8 || p.Bits() > 28 {
+		return fmt.Errorf("%q: the prefix length must be between /8 and /28", s)
+	}
+	return nil
+}
+
+var privateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+}
+
+// isPrivate reports whether the whole of p lies inside one RFC 1918 range.
+func isPrivate(p netip.Prefix) bool {
+	for _, r := range privateRanges {
+		if r.Bits() <= p.Bits() && r.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,64 @@
+// Package env is kdev's orchestrator: it reconciles an environment's desired state (the
+// configuration) with what Docker holds (found by label), piece by piece, and reports
+// progress through an interface that the terminal UI implements.
+package env
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/moby/moby/client"
+
+	"github.com/kdev-dev/kdev/internal/config"
+	"github.com/kdev-dev/kdev/internal/docker"
+)
+
+// Progress receives what the orchestrator does, step by step.
+type Progress interface {
+	// Step announces a step; the returned function ends it with a result line or an error.
+	Step(title string) func(result string, err error)
+	// Warn reports something the user should know that does not stop the work.
+	Warn(msg string)
+}
+
+// Env is one environment and the tools to act on it.
+type Env struct {
+	Config   *config.Environment
+	Docker   docker.API
+	Progress Progress
+}
+
+// password reads a mirror's upstream password from its file or environment variable.
+func password(m config.Mirror) (string, error) {
+	c := m.Credentials
+	if c == nil {
+		return "", nil
+	}
+	if c.PasswordEnv != "" {
+		v, ok := os.LookupEnv(c.PasswordEnv)
+		if !ok || v == "" {
+			return "", fmt.Errorf("mirror %s: environment variable %s, named by credentials.passwordEnv, is empty or unset", m.Registry, c.PasswordEnv)
+		}
+		return v, nil
+	}
+	b, err := os.ReadFile(c.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("mirror %s: read credentials.passwordFile: %w", m.Registry, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// envNetworks maps each kdev network on the machine to the environment that owns it.
+func envNetworks(ctx context.Context, api docker.API) (map[string]string, error) {
+	res, err := api.NetworkList(ctx, client.NetworkListOptions{Filters: docker.Filter(docker.RoleNetwork)})
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	out := map[string]string{}
+	for _, n := range res.Items {
+		out[n.Name] = n.Labels[docker.LabelEnv]
+	}
+	return out, nil
+}

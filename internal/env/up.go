@@ -1,0 +1,198 @@
+package env
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/kdev-dev/kdev/internal/config"
+	"github.com/kdev-dev/kdev/internal/network"
+	"github.com/kdev-dev/kdev/internal/registry"
+)
+
+// UpResult is what `up` found and did.
+type UpResult struct {
+	Network        network.Info            `json:"network"`
+	NetworkCreated bool                    `json:"networkCreated"`
+	Mirrors        []registry.MirrorResult `json:"mirrors"`
+	Detached       []string                `json:"detached,omitempty"`
+	Local          *registry.LocalResult   `json:"localRegistry,omitempty"`
+	Changed        bool                    `json:"changed"`
+}
+
+// Up brings the environment to its configuration: network, mirrors, local registry.
+// It only changes what differs, so a second run on an unchanged config changes nothing.
+func (e *Env) Up(ctx context.Context) (*UpResult, error) {
+	cfg := e.Config
+	res := &UpResult{}
+	pw := map[string]string{}
+	for _, m := range cfg.Mirrors {
+		p, err := password(m)
+		if err != nil {
+			return nil, err
+		}
+		pw[m.Registry] = p
+	}
+
+	done := e.Progress.Step(fmt.Sprintf("Network %s", cfg.Network.Name))
+	info, created, err := network.Ensure(ctx, e.Docker, cfg.Name, cfg.Network.Name, cfg.Network.Subnet)
+	done(fmt.Sprintf("Network %s (%s)%s", info.Name, info.Subnet, changed(created, "created")), err)
+	if err != nil {
+		return nil, err
+	}
+	res.Network, res.NetworkCreated, res.Changed = info, created, created
+
+	if len(cfg.Mirrors) > 0 {
+		if err := e.upMirrors(ctx, res, pw); err != nil {
+			return res, err
+		}
+	}
+	if err := e.detachStaleMirrors(ctx, res); err != nil {
+		return res, err
+	}
+	if err := e.upLocal(ctx, res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func (e *Env) upMirrors(ctx context.Context, res *UpResult, pw map[string]string) error {
+	cfg := e.Config
+	var names []string
+	for _, m := range cfg.Mirrors {
+		names = append(names, m.Registry)
+	}
+	done := e.Progress.Step("Mirrors " + strings.Join(names, ", "))
+	if err := e.checkShared(ctx); err != nil {
+		done("", err)
+		return err
+	}
+	results := make([]registry.MirrorResult, len(cfg.Mirrors))
+	errs := make([]error, len(cfg.Mirrors))
+	var wg sync.WaitGroup
+	for i, m := range cfg.Mirrors {
+		wg.Go(func() {
+			results[i], errs[i] = registry.EnsureMirror(ctx, e.Docker, m, cfg.Images.Registry, pw[m.Registry], []string{cfg.Network.Name})
+		})
+	}
+	wg.Wait()
+	res.Mirrors = results
+	var acted []string
+	for _, r := range results {
+		if r.Action != registry.Unchanged && r.Action != "" {
+			acted = append(acted, fmt.Sprintf("%s %s", r.Registry, r.Action))
+			res.Changed = true
+		}
+	}
+	err := errors.Join(errs...)
+	summary := "Mirrors " + strings.Join(names, ", ")
+	if len(acted) > 0 {
+		summary += " (" + strings.Join(acted, ", ") + ")"
+	}
+	done(summary, err)
+	for _, r := range results {
+		if r.Warning != "" {
+			e.Progress.Warn(fmt.Sprintf("mirror %s: %s", r.Registry, r.Warning))
+		}
+	}
+	return err
+}
+
+// checkShared refuses to change a mirror that another environment uses with another
+// upstream: mirrors are shared by every environment on the machine.
+func (e *Env) checkShared(ctx context.Context) error {
+	mirrors, err := registry.Mirrors(ctx, e.Docker)
+	if err != nil {
+		return err
+	}
+	owners, err := envNetworks(ctx, e.Docker)
+	if err != nil {
+		return err
+	}
+	want := map[string]config.Mirror{}
+	for _, m := range e.Config.Mirrors {
+		want[m.Registry] = m
+	}
+	for _, o := range mirrors {
+		m, ok := want[o.Registry()]
+		if !ok || o.Remote() == m.RemoteURL {
+			continue
+		}
+		var others []string
+		for _, n := range o.Networks {
+			if env, ok := owners[n]; ok && env != e.Config.Name {
+				others = append(others, env)
+			}
+		}
+		if len(others) > 0 {
+			sort.Strings(others)
+			return fmt.Errorf("the mirror of %s is shared with environment %s, which fetches from %s, not %s: use the same remoteURL, or run `kdev down` in the other environment first",
+				m.Registry, strings.Join(others, ", "), o.Remote(), m.RemoteURL)
+		}
+	}
+	return nil
+}
+
+// detachStaleMirrors disconnects mirrors that this environment no longer configures.
+func (e *Env) detachStaleMirrors(ctx context.Context, res *UpResult) error {
+	mirrors, err := registry.Mirrors(ctx, e.Docker)
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, m := range e.Config.Mirrors {
+		want[m.Registry] = true
+	}
+	for _, o := range mirrors {
+		if want[o.Registry()] {
+			continue
+		}
+		for _, n := range o.Networks {
+			if n != e.Config.Network.Name {
+				continue
+			}
+			if err := registry.Detach(ctx, e.Docker, o, n); err != nil {
+				return err
+			}
+			res.Detached = append(res.Detached, o.Registry())
+			res.Changed = true
+			e.Progress.Warn(fmt.Sprintf("mirror %s is no longer configured: detached it from network %s (its cache stays)", o.Registry(), n))
+		}
+	}
+	return nil
+}
+
+func (e *Env) upLocal(ctx context.Context, res *UpResult) error {
+	cfg := e.Config
+	if !cfg.LocalRegistry.On() {
+		o, err := registry.Local(ctx, e.Docker, cfg.Name)
+		if err != nil || o == nil {
+			return err
+		}
+		res.Changed = true
+		e.Progress.Warn("local registry is disabled: removed its container (its images stay in volume " + registry.LocalVolume(cfg.Name) + ")")
+		return registry.Remove(ctx, e.Docker, o, "", false)
+	}
+	title := fmt.Sprintf("Local registry localhost:%d", cfg.LocalRegistry.Port)
+	done := e.Progress.Step(title)
+	lr, err := registry.EnsureLocal(ctx, e.Docker, cfg.Name, cfg.LocalRegistry.Port, cfg.Images.Registry, cfg.Network.Name)
+	done(title+changed(lr.Action != registry.Unchanged && lr.Action != "", string(lr.Action)), err)
+	if err != nil {
+		return err
+	}
+	res.Local = &lr
+	if lr.Action != registry.Unchanged {
+		res.Changed = true
+	}
+	return nil
+}
+
+func changed(did bool, what string) string {
+	if !did {
+		return ""
+	}
+	return " (" + what + ")"
+}

@@ -1,0 +1,226 @@
+package env
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/moby/moby/client"
+
+	"github.com/kdev-dev/kdev/internal/config"
+	"github.com/kdev-dev/kdev/internal/dockertest"
+	"github.com/kdev-dev/kdev/internal/network"
+	"github.com/kdev-dev/kdev/internal/registry"
+	"github.com/kdev-dev/kdev/internal/registrytest"
+)
+
+// TestMirrorLifecycle drives one mirror through what users meet: a miss then a hit that
+// the mirror's own metrics count, an idempotent second up, a deleted container re-created
+// with its cache, a changed upstream, an unreachable upstream, and down with and without purge.
+func TestMirrorLifecycle(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+	net := f.up().Network.Name
+
+	upstream := dockertest.StartRegistry(t, f.api, f.image, dockertest.Name("kt-upstream-"), net)
+	img, err := registrytest.NewImage(3, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registrytest.Push(upstream.URL, "team/app", "v1", img); err != nil {
+		t.Fatalf("seed upstream: %v", err)
+	}
+	host := dockertest.Name("r") + ".test"
+	f.env.Config.Mirrors = []config.Mirror{{Registry: host, RemoteURL: upstream.InNetwork, Policy: config.PolicyFallback}}
+
+	res := f.up()
+	m := res.Mirrors[0]
+	if m.Action != registry.Created || m.Mode != registry.ModeProxy || m.Warning != "" {
+		t.Fatalf("first up: %+v", m)
+	}
+
+	t.Run("first pull is a miss, second a hit", func(t *testing.T) {
+		if _, err := registrytest.Pull(mirrorURL(m), "team/app", "v1"); err != nil {
+			t.Fatal(err)
+		}
+		c := f.counters(m)
+		blobs := int64(len(img.Layers) + 1)
+		if c.Misses.Blob != blobs || c.Hits.Blob != 0 || c.Misses.Manifest < 1 {
+			t.Fatalf("after the first pull: %+v, want %d blob misses and no hits", c, blobs)
+		}
+		if _, err := registrytest.Pull(mirrorURL(m), "team/app", "v1"); err != nil {
+			t.Fatal(err)
+		}
+		c2 := f.counters(m)
+		if c2.Hits.Blob != blobs || c2.Misses.Blob != blobs {
+			t.Fatalf("after the second pull: %+v, want %d new blob hits and no new misses", c2, blobs)
+		}
+	})
+
+	t.Run("second up changes nothing", func(t *testing.T) {
+		again := f.up()
+		if again.Changed || again.Mirrors[0].Action != registry.Unchanged || again.Mirrors[0].Container.ID != m.Container.ID {
+			t.Fatalf("second up changed something: %+v", again)
+		}
+	})
+
+	t.Run("deleted mirror is re-created with its cache", func(t *testing.T) {
+		if _, err := f.api.ContainerRemove(ctx, m.Container.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
+			t.Fatal(err)
+		}
+		m = f.up().Mirrors[0]
+		if m.Action != registry.Created {
+			t.Fatalf("action %s, want created", m.Action)
+		}
+		if _, err := registrytest.Pull(mirrorURL(m), "team/app", img.Digest); err != nil {
+			t.Fatal(err)
+		}
+		if c := f.counters(m); c.Misses.Blob != 0 || c.Hits.Blob == 0 {
+			t.Fatalf("pull after re-creation: %+v, want only blob hits (the cache survived)", c)
+		}
+	})
+
+	t.Run("changed remoteURL re-creates the mirror and keeps the cache", func(t *testing.T) {
+		other := dockertest.StartRegistry(t, f.api, f.image, dockertest.Name("kt-upstream2-"), net)
+		f.env.Config.Mirrors[0].RemoteURL = other.InNetwork
+		m = f.up().Mirrors[0]
+		if m.Action != registry.Recreated || m.Container.Labels["dev.kdev.remote"] != other.InNetwork {
+			t.Fatalf("got %+v, want recreated with the new remote", m)
+		}
+		if _, err := registrytest.Pull(mirrorURL(m), "team/app", img.Digest); err != nil {
+			t.Fatalf("cached content lost on re-creation: %v", err)
+		}
+		f.env.Config.Mirrors[0].RemoteURL = upstream.InNetwork
+	})
+
+	t.Run("unreachable upstream: the mirror serves its cache", func(t *testing.T) {
+		if _, err := f.api.ContainerRemove(ctx, upstream.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+			t.Fatal(err)
+		}
+		m = f.up().Mirrors[0]
+		if m.Mode != registry.ModeCacheOnly || !strings.Contains(m.Warning, "unreachable") {
+			t.Fatalf("got %+v, want cache-only with a warning", m)
+		}
+		if !strings.Contains(f.log.String(), "! mirror "+host+": upstream "+upstream.InNetwork+" is unreachable") {
+			t.Errorf("no warning in progress:\n%s", f.log)
+		}
+		if _, err := registrytest.Pull(mirrorURL(m), "team/app", "v1"); err != nil {
+			t.Fatalf("cache-only mirror did not serve the cached tag: %v", err)
+		}
+		st, err := f.env.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ms := st.Mirrors[0]; ms.Mode != registry.ModeCacheOnly || ms.UpstreamReachable || ms.State != "running" || !ms.Attached {
+			t.Fatalf("status: %+v", ms)
+		}
+	})
+
+	t.Run("upstream back: the next up returns to proxy mode", func(t *testing.T) {
+		back := dockertest.StartRegistry(t, f.api, f.image, upstream.Name, net)
+		if err := registrytest.Push(back.URL, "team/app", "v1", img); err != nil {
+			t.Fatal(err)
+		}
+		m = f.up().Mirrors[0]
+		if m.Mode != registry.ModeProxy || m.Action != registry.Recreated {
+			t.Fatalf("got %+v, want proxy mode again", m)
+		}
+	})
+
+	t.Run("down keeps the mirror and its cache; purge removes them", func(t *testing.T) {
+		down, err := f.env.Down(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !down.Network || len(down.Detached) != 1 {
+			t.Fatalf("down: %+v", down)
+		}
+		if nw, _ := network.Find(ctx, f.api, net); nw != nil {
+			t.Fatal("network still exists after down")
+		}
+		if _, err := f.api.ContainerInspect(ctx, registry.MirrorName(host), client.ContainerInspectOptions{}); err != nil {
+			t.Fatalf("mirror gone after down: %v", err)
+		}
+		purged, err := f.env.Down(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(purged.Purged) != 1 {
+			t.Fatalf("purge: %+v", purged)
+		}
+		if _, err := f.api.VolumeInspect(ctx, registry.CacheVolume(host), client.VolumeInspectOptions{}); err == nil {
+			t.Fatal("cache volume still exists after down --purge")
+		}
+	})
+}
+
+func TestNetworkCollisions(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+
+	t.Run("a same-named network kdev did not create", func(t *testing.T) {
+		name := f.env.Config.Network.Name
+		if _, err := f.api.NetworkCreate(ctx, name, client.NetworkCreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _, _ = f.api.NetworkRemove(context.Background(), name, client.NetworkRemoveOptions{}) })
+		_, err := f.env.Up(ctx)
+		if err == nil || !strings.Contains(err.Error(), "kdev did not create it") {
+			t.Fatalf("got %v, want a refusal to reuse the network", err)
+		}
+		if _, err := f.env.Down(ctx, true); err == nil || !strings.Contains(err.Error(), "kdev did not create it") {
+			t.Fatalf("down on a foreign network: got %v, want a refusal", err)
+		}
+		if nw, _ := network.Find(ctx, f.api, name); nw == nil {
+			t.Fatal("down removed a network that kdev did not create")
+		}
+	})
+
+	t.Run("a configured subnet that overlaps another network", func(t *testing.T) {
+		taken := f.up2(t).Subnet
+		g := newFixture(t, fmt.Sprintf("network:\n  subnet: %s\nmirrors: []\nlocalRegistry:\n  enabled: false\n", taken))
+		_, err := g.env.Up(ctx)
+		var ce *config.Error
+		if !errors.As(err, &ce) || ce.Field != "network.subnet" || !strings.Contains(err.Error(), "overlaps") {
+			t.Fatalf("got %v, want a config error on network.subnet", err)
+		}
+	})
+}
+
+// up2 brings up a second, unrelated environment and returns its network.
+func (f *fixture) up2(t *testing.T) network.Info {
+	g := newFixture(t, "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+	return g.up().Network
+}
+
+func TestLocalRegistry(t *testing.T) {
+	port := dockertest.FreePort(t)
+	f := newFixture(t, fmt.Sprintf("mirrors: []\nlocalRegistry:\n  port: %d\n", port))
+	res := f.up()
+	if res.Local == nil || res.Local.Action != registry.Created {
+		t.Fatalf("local registry: %+v", res.Local)
+	}
+	img, err := registrytest.NewImage(1, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if err := registrytest.Push(url, "me/app", "dev", img); err != nil {
+		t.Fatalf("push to localhost:%d: %v", port, err)
+	}
+	if _, err := registrytest.Pull(url, "me/app", "dev"); err != nil {
+		t.Fatal(err)
+	}
+
+	g := newFixture(t, fmt.Sprintf("mirrors: []\nlocalRegistry:\n  port: %d\n", port))
+	_, err = g.env.Up(context.Background())
+	var pe *registry.PortInUseError
+	if !errors.As(err, &pe) || pe.Port != port || pe.Container != registry.LocalName(f.env.Config.Name) {
+		t.Fatalf("got %v, want port %d in use by %s", err, port, registry.LocalName(f.env.Config.Name))
+	}
+	if o, _ := registry.Local(context.Background(), g.api, g.env.Config.Name); o != nil {
+		t.Fatalf("a half-made local registry was left behind: %+v", o)
+	}
+}

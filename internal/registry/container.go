@@ -1,0 +1,228 @@
+package registry
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+
+	"github.com/kdev-dev/kdev/internal/docker"
+)
+
+// Action says what Ensure did to a container.
+type Action string
+
+// Actions, from least to most disruptive.
+const (
+	Unchanged Action = "unchanged"
+	Connected Action = "connected"
+	Started   Action = "started"
+	Created   Action = "created"
+	Recreated Action = "recreated"
+)
+
+// Observed is a registry container as Docker reports it.
+type Observed struct {
+	Name     string            `json:"name"`
+	ID       string            `json:"id"`
+	State    string            `json:"state"`
+	Image    string            `json:"image"`
+	Labels   map[string]string `json:"-"`
+	Networks []string          `json:"networks"`
+	// APIPort and DebugPort are the host ports on 127.0.0.1, 0 when not published.
+	APIPort   int `json:"apiPort,omitempty"`
+	DebugPort int `json:"debugPort,omitempty"`
+}
+
+// inspect returns the named container, or nil when there is none.
+func inspect(ctx context.Context, api docker.API, name string) (*Observed, error) {
+	res, err := api.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
+	if docker.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inspect container %q: %w", name, err)
+	}
+	c := res.Container
+	o := &Observed{Name: strings.TrimPrefix(c.Name, "/"), ID: c.ID}
+	if c.State != nil {
+		o.State = string(c.State.Status)
+	}
+	if c.Config != nil {
+		o.Labels, o.Image = c.Config.Labels, c.Config.Image
+	}
+	if ns := c.NetworkSettings; ns != nil {
+		for n := range ns.Networks {
+			o.Networks = append(o.Networks, n)
+		}
+		sort.Strings(o.Networks)
+		o.APIPort = hostPort(ns.Ports, registryPort)
+		o.DebugPort = hostPort(ns.Ports, debugPort)
+	}
+	return o, nil
+}
+
+func hostPort(ports network.PortMap, port string) int {
+	for _, b := range ports[network.MustParsePort(port+"/tcp")] {
+		if p, err := strconv.Atoi(b.HostPort); err == nil {
+			return p
+		}
+	}
+	return 0
+}
+
+// ensure makes the container of spec exist, run, and be attached to every network in
+// nets (the first is the one it is created on). A container whose spec hash differs is
+// re-created; its volume, and so its data, stays.
+func ensure(ctx context.Context, api docker.API, spec Spec, nets []string) (*Observed, Action, error) {
+	obs, err := inspect(ctx, api, spec.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	action := Unchanged
+	if obs != nil {
+		if obs.Labels[docker.LabelManaged] != "true" || obs.Labels[docker.LabelRole] != spec.Role {
+			return nil, "", fmt.Errorf("a container named %q exists and kdev did not create it: remove or rename it (`docker rm -f %s`) and run kdev up again", spec.Name, spec.Name)
+		}
+		if obs.Labels[docker.LabelSpec] != spec.Labels[docker.LabelSpec] {
+			if err := remove(ctx, api, obs.ID); err != nil {
+				return nil, "", err
+			}
+			obs, action = nil, Recreated
+		}
+	}
+	if obs == nil {
+		if action == Unchanged {
+			action = Created
+		}
+		if err := create(ctx, api, spec, nets[0]); err != nil {
+			return nil, "", err
+		}
+	}
+	if obs, err = inspect(ctx, api, spec.Name); err != nil {
+		return nil, "", err
+	}
+	for _, n := range nets {
+		if contains(obs.Networks, n) {
+			continue
+		}
+		if _, err := api.NetworkConnect(ctx, n, client.NetworkConnectOptions{Container: obs.ID}); err != nil {
+			return nil, "", fmt.Errorf("connect %s to network %q: %w", spec.Name, n, err)
+		}
+		if action == Unchanged {
+			action = Connected
+		}
+	}
+	if obs.State != "running" {
+		if _, err := api.ContainerStart(ctx, obs.ID, client.ContainerStartOptions{}); err != nil {
+			return nil, "", fmt.Errorf("start %s: %w", spec.Name, err)
+		}
+		if action == Unchanged || action == Connected {
+			action = Started
+		}
+	}
+	obs, err = inspect(ctx, api, spec.Name)
+	return obs, action, err
+}
+
+// create makes the volume and the container, and copies the registry config in before
+// the container first starts.
+func create(ctx context.Context, api docker.API, spec Spec, net string) error {
+	if err := ensureImage(ctx, api, spec.Image); err != nil {
+		return err
+	}
+	if spec.Volume != "" {
+		if _, err := api.VolumeCreate(ctx, client.VolumeCreateOptions{Name: spec.Volume, Labels: spec.VolumeLabels}); err != nil {
+			return fmt.Errorf("create volume %q: %w", spec.Volume, err)
+		}
+	}
+	res, err := api.ContainerCreate(ctx, spec.createOptions(net))
+	if err != nil {
+		return fmt.Errorf("create container %q: %w", spec.Name, err)
+	}
+	tarball, err := configTar(spec.Config)
+	if err == nil {
+		_, err = api.CopyToContainer(ctx, res.ID, client.CopyToContainerOptions{DestinationPath: "/", Content: tarball})
+	}
+	if err != nil {
+		// A container without its config would start as a plain, open registry.
+		_ = remove(context.WithoutCancel(ctx), api, res.ID)
+		return fmt.Errorf("copy config into %q: %w", spec.Name, err)
+	}
+	return nil
+}
+
+func configTar(cfg []byte) (io.Reader, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, d := range []string{"etc/", "etc/distribution/"} {
+		if err := tw.WriteHeader(&tar.Header{Name: d, Typeflag: tar.TypeDir, Mode: 0o755, ModTime: time.Unix(0, 0)}); err != nil {
+			return nil, err
+		}
+	}
+	hdr := &tar.Header{Name: strings.TrimPrefix(configPath, "/"), Mode: 0o600, Size: int64(len(cfg)), ModTime: time.Unix(0, 0)}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return nil, err
+	}
+	if _, err := tw.Write(cfg); err != nil {
+		return nil, err
+	}
+	return &buf, tw.Close()
+}
+
+// ensureImage pulls the image when Docker does not have it.
+func ensureImage(ctx context.Context, api docker.API, ref string) error {
+	if _, err := api.ImageInspect(ctx, ref); err == nil {
+		return nil
+	} else if !docker.IsNotFound(err) {
+		return fmt.Errorf("inspect image %q: %w", ref, err)
+	}
+	resp, err := api.ImagePull(ctx, ref, client.ImagePullOptions{})
+	if err == nil {
+		err = resp.Wait(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("image %q is not on this machine and cannot be pulled: %w\n"+
+			"offline? build one from distribution's source with `make images` and set images.registry in kdev.yaml (or --registry-image)", ref, err)
+	}
+	return nil
+}
+
+func remove(ctx context.Context, api docker.API, id string) error {
+	// RemoveVolumes drops only anonymous volumes (the image declares one, which a probe
+	// uses); named volumes, the caches, are never removed by it.
+	if _, err := api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !docker.IsNotFound(err) {
+		return fmt.Errorf("remove container %s: %w", id, err)
+	}
+	return nil
+}
+
+// logs returns the last lines a container printed.
+func logs(ctx context.Context, api docker.API, id string) string {
+	rc, err := api.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: "50"})
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	var out bytes.Buffer
+	_, _ = stdcopy.StdCopy(&out, &out, rc)
+	return out.String()
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

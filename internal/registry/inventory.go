@@ -1,0 +1,102 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/moby/moby/client"
+
+	"github.com/kdev-dev/kdev/internal/docker"
+)
+
+// Mirrors returns every kdev mirror on this machine, whatever environment uses it.
+func Mirrors(ctx context.Context, api docker.API) ([]*Observed, error) {
+	list, err := api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: docker.Filter(docker.RoleMirror)})
+	if err != nil {
+		return nil, fmt.Errorf("list mirrors: %w", err)
+	}
+	var out []*Observed
+	for _, c := range list.Items {
+		o, err := inspect(ctx, api, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if o != nil {
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Local returns the environment's local registry container, or nil.
+func Local(ctx context.Context, api docker.API, env string) (*Observed, error) {
+	o, err := inspect(ctx, api, LocalName(env))
+	if err != nil || o == nil || o.Labels[docker.LabelEnv] != env || o.Labels[docker.LabelRole] != docker.RoleRegistry {
+		return nil, err
+	}
+	return o, nil
+}
+
+// Registry is the upstream host a mirror serves, from its label.
+func (o *Observed) Registry() string { return o.Labels[docker.LabelRegistry] }
+
+// Remote is the URL a mirror fetches from, from its label.
+func (o *Observed) Remote() string { return o.Labels[docker.LabelRemote] }
+
+// Mode is a mirror's mode, from its label.
+func (o *Observed) Mode() Mode { return Mode(o.Labels[docker.LabelMode]) }
+
+// Detach disconnects a container from a network; a container already gone is no error.
+func Detach(ctx context.Context, api docker.API, o *Observed, net string) error {
+	if !contains(o.Networks, net) {
+		return nil
+	}
+	_, err := api.NetworkDisconnect(ctx, net, client.NetworkDisconnectOptions{Container: o.ID, Force: true})
+	if err != nil && !docker.IsNotFound(err) {
+		return fmt.Errorf("disconnect %s from network %q: %w", o.Name, net, err)
+	}
+	return nil
+}
+
+// Remove deletes a registry container and, with purge, its volume: the cache or the
+// pushed images. Without purge the data stays for the next `up`.
+func Remove(ctx context.Context, api docker.API, o *Observed, volume string, purge bool) error {
+	if err := remove(ctx, api, o.ID); err != nil {
+		return err
+	}
+	if !purge {
+		return nil
+	}
+	return RemoveVolume(ctx, api, volume)
+}
+
+// RemoveVolume deletes a named volume; one already gone is no error.
+func RemoveVolume(ctx context.Context, api docker.API, name string) error {
+	if _, err := api.VolumeRemove(ctx, name, client.VolumeRemoveOptions{}); err != nil && !docker.IsNotFound(err) {
+		return fmt.Errorf("remove volume %q: %w", name, err)
+	}
+	return nil
+}
+
+// VolumeSizes returns the size in bytes of kdev's volumes, by name. Docker computes
+// them; -1 means it did not say.
+func VolumeSizes(ctx context.Context, api docker.API) (map[string]int64, error) {
+	du, err := api.DiskUsage(ctx, client.DiskUsageOptions{Volumes: true, Verbose: true})
+	if err != nil {
+		return nil, fmt.Errorf("disk usage: %w", err)
+	}
+	sizes := map[string]int64{}
+	for _, v := range du.Volumes.Items {
+		if v.Labels[docker.LabelManaged] != "true" {
+			continue
+		}
+		size := int64(-1)
+		if v.UsageData != nil {
+			size = v.UsageData.Size
+		}
+		sizes[v.Name] = size
+	}
+	return sizes, nil
+}

@@ -1,0 +1,103 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// Counters are a mirror's proxy counters since it started, per kind of object.
+// They come from distribution's own Prometheus metrics, so a hit here is one the
+// mirror really served from its cache.
+type Counters struct {
+	Requests Split `json:"requests"`
+	Hits     Split `json:"hits"`
+	Misses   Split `json:"misses"`
+	// PulledBytes came from the upstream; PushedBytes went to clients.
+	PulledBytes int64 `json:"pulledBytes"`
+	PushedBytes int64 `json:"pushedBytes"`
+}
+
+// Split counts blobs and manifests apart: label `type` of the metrics.
+type Split struct {
+	Blob     int64 `json:"blob"`
+	Manifest int64 `json:"manifest"`
+}
+
+// Total is blobs plus manifests.
+func (s Split) Total() int64 { return s.Blob + s.Manifest }
+
+// HitRatio is hits over requests, or -1 when there were no requests.
+func (c Counters) HitRatio() float64 {
+	if c.Requests.Total() == 0 {
+		return -1
+	}
+	return float64(c.Hits.Total()) / float64(c.Requests.Total())
+}
+
+// ReadCounters fetches and parses a registry's Prometheus metrics from its debug port;
+// a nil hc means a client with a short timeout.
+func ReadCounters(ctx context.Context, hc *http.Client, debugPort int) (Counters, error) {
+	url := "http://127.0.0.1:" + strconv.Itoa(debugPort) + "/metrics"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return Counters{}, err
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: 5 * time.Second}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return Counters{}, fmt.Errorf("read metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return Counters{}, fmt.Errorf("read metrics: %s answered %s", url, resp.Status)
+	}
+	return ParseCounters(resp.Body)
+}
+
+// ParseCounters reads the registry_proxy_* counters from Prometheus text format.
+func ParseCounters(r io.Reader) (Counters, error) {
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return Counters{}, fmt.Errorf("parse metrics: %w", err)
+	}
+	var c Counters
+	split := func(name string, into *Split) {
+		for _, m := range fams[name].GetMetric() {
+			v := int64(m.GetCounter().GetValue())
+			for _, l := range m.GetLabel() {
+				if l.GetName() != "type" {
+					continue
+				}
+				switch l.GetValue() {
+				case "blob":
+					into.Blob += v
+				case "manifest":
+					into.Manifest += v
+				}
+			}
+		}
+	}
+	sum := func(name string) int64 {
+		var t int64
+		for _, m := range fams[name].GetMetric() {
+			t += int64(m.GetCounter().GetValue())
+		}
+		return t
+	}
+	split("registry_proxy_requests_total", &c.Requests)
+	split("registry_proxy_hits_total", &c.Hits)
+	split("registry_proxy_misses_total", &c.Misses)
+	c.PulledBytes = sum("registry_proxy_pulled_bytes_total")
+	c.PushedBytes = sum("registry_proxy_pushed_bytes_total")
+	return c, nil
+}

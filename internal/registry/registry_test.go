@@ -1,0 +1,145 @@
+package registry
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/distribution/distribution/v3/configuration"
+
+	"github.com/kdev-dev/kdev/internal/config"
+	"github.com/kdev-dev/kdev/internal/docker"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs from the golden file:\n got:\n%s\nwant:\n%s", name, got, want)
+	}
+}
+
+func TestConfigsGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  *configuration.Configuration
+	}{
+		{"mirror-proxy.yml", MirrorConfig("https://registry-1.docker.io", "", "", ModeProxy)},
+		{"mirror-proxy-credentials.yml", MirrorConfig("https://ghcr.io", "me", "s3cret", ModeProxy)},
+		{"mirror-cache-only.yml", MirrorConfig("https://quay.io", "", "", ModeCacheOnly)},
+		{"local.yml", LocalConfig()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Marshal(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name, b)
+			// What the registry itself would read back must be what was meant.
+			parsed, err := configuration.Parse(strings.NewReader(string(b)))
+			if err != nil {
+				t.Fatalf("distribution cannot parse the generated config: %v", err)
+			}
+			if parsed.Proxy.RemoteURL != tc.cfg.Proxy.RemoteURL || parsed.HTTP.Debug.Addr != ":5001" || !parsed.HTTP.Debug.Prometheus.Enabled {
+				t.Errorf("round trip lost settings: %+v", parsed)
+			}
+			if tc.cfg.Proxy.RemoteURL != "" && (parsed.Proxy.TTL == nil || *parsed.Proxy.TTL != 0) {
+				t.Errorf("proxy ttl = %v, want 0 (no expiry)", parsed.Proxy.TTL)
+			}
+		})
+	}
+}
+
+func TestNames(t *testing.T) {
+	for reg, want := range map[string]string{
+		"docker.io":                 "kdev-mirror-docker-io",
+		"registry.example.com:5000": "kdev-mirror-registry-example-com-5000",
+		"GHCR.io":                   "kdev-mirror-ghcr-io",
+	} {
+		if got := MirrorName(reg); got != want {
+			t.Errorf("MirrorName(%q) = %q, want %q", reg, got, want)
+		}
+		if MirrorName(reg) == reg {
+			t.Errorf("mirror of %s named after its upstream", reg)
+		}
+	}
+	if CacheVolume("docker.io") != "kdev-cache-docker-io" || LocalName("dev") != "dev-registry" {
+		t.Error("volume or local registry names changed: existing caches would be orphaned")
+	}
+}
+
+func TestMirrorSpec(t *testing.T) {
+	m := config.Mirror{Registry: "ghcr.io", RemoteURL: "https://ghcr.io", Policy: config.PolicyStrict,
+		Credentials: &config.Credentials{Username: "me", PasswordEnv: "GHCR_TOKEN"}}
+	s, err := MirrorSpec(m, "registry:3", "s3cret", ModeProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := s.createOptions("kdev")
+	if opts.Name != "kdev-mirror-ghcr-io" || opts.Config.Image != "registry:3" {
+		t.Errorf("name %q image %q", opts.Name, opts.Config.Image)
+	}
+	for k, v := range opts.Config.Labels {
+		if strings.Contains(k+v, "s3cret") {
+			t.Errorf("label %s=%s carries the password", k, v)
+		}
+	}
+	if len(opts.Config.Env) != 0 || len(opts.Config.Cmd) != 0 {
+		t.Errorf("env %v cmd %v: the config must travel as a file only", opts.Config.Env, opts.Config.Cmd)
+	}
+	if !strings.Contains(string(s.Config), "password: s3cret") {
+		t.Error("the password is missing from the registry config file")
+	}
+	for port, binds := range opts.HostConfig.PortBindings {
+		for _, b := range binds {
+			if b.HostIP.String() != "127.0.0.1" {
+				t.Errorf("port %v published on %v, want 127.0.0.1 only", port, b.HostIP)
+			}
+		}
+	}
+	if opts.HostConfig.RestartPolicy.Name != "unless-stopped" {
+		t.Errorf("restart policy %q", opts.HostConfig.RestartPolicy.Name)
+	}
+	if len(opts.HostConfig.Mounts) != 1 || opts.HostConfig.Mounts[0].Source != "kdev-cache-ghcr-io" {
+		t.Errorf("mounts %+v, want the shared cache volume", opts.HostConfig.Mounts)
+	}
+	if s.Labels[docker.LabelMode] != "proxy" || s.Labels[docker.LabelRemote] != "https://ghcr.io" {
+		t.Errorf("labels %v", s.Labels)
+	}
+
+	other, _ := MirrorSpec(m, "registry:3", "rotated", ModeProxy)
+	cache, _ := MirrorSpec(m, "registry:3", "s3cret", ModeCacheOnly)
+	same, _ := MirrorSpec(m, "registry:3", "s3cret", ModeProxy)
+	if s.Hash() == other.Hash() || s.Hash() == cache.Hash() || s.Hash() != same.Hash() {
+		t.Error("spec hash must change with the password and the mode, and only then")
+	}
+}
+
+func TestUpstreamDown(t *testing.T) {
+	panicLog := "time=x level=info msg=\"redis not configured\"\n" +
+		"panic: Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host\n\ngoroutine 1 [running]:\n"
+	why, down := upstreamDown(panicLog, "https://registry-1.docker.io")
+	if !down || !strings.Contains(why, "no such host") || strings.Contains(why, "goroutine") {
+		t.Errorf("4038 panic: got %q, %v", why, down)
+	}
+	if _, down := upstreamDown("level=info msg=\"listening on [::]:5000\"\npanic: something else\n", "https://x.io"); down {
+		t.Error("a registry that was listening is not an unreachable upstream")
+	}
+	if why, down := upstreamDown("level=info msg=\"configuring endpoint\"\n", "https://x.io"); !down || !strings.Contains(why, "did not answer") {
+		t.Errorf("a registry stuck before listening: got %q, %v", why, down)
+	}
+}
