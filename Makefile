@@ -1,13 +1,14 @@
-# kdev's Makefile. `make up` brings an environment up; `make test` runs every test that
-# this machine can run (unit, then integration against a real Docker engine).
+# kdev's Makefile. `make up` brings an environment up; `make test` runs every test:
+# unit, integration against a real Docker engine, and e2e against a real Kind cluster.
 
+SHELL    := bash
 GO       ?= go
 BIN      := bin/kdev
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X github.com/kdev-dev/kdev/internal/app.Version=$(VERSION)
 STATICCHECK := $(GO) run -modfile=tools/go.mod honnef.co/go/tools/cmd/staticcheck
 
-.PHONY: all build up down test unit integration lint fmt images docker clean
+.PHONY: all build up down test unit integration e2e lint fmt images docker clean
 
 all: build
 
@@ -30,7 +31,7 @@ docker:
 images: docker
 	images/build.sh
 
-## test: unit tests, then integration tests against real Docker
+## test: unit tests, integration tests against real Docker, e2e against a real cluster
 test: unit integration
 
 ## unit: no Docker needed
@@ -41,6 +42,13 @@ unit:
 integration: docker
 	images/build.sh registry >/dev/null
 	. bin/images.env && KDEV_TEST_REGISTRY_IMAGE=$$REGISTRY_IMAGE $(GO) test -race -count=1 ./...
+
+## e2e: a real Kind cluster from the offline node image, local upstreams, pods
+e2e: docker
+	images/build.sh >/dev/null
+	. bin/images.env && KDEV_TEST_REGISTRY_IMAGE=$$REGISTRY_IMAGE KDEV_E2E_NODE_IMAGE=$$NODE_IMAGE \
+		$(GO) test -race -tags e2e -count=1 -timeout 40m -v ./e2e/ 2>&1 | tee bin/e2e.log | grep -E '^(=== RUN|--- |\s+--- |ok|FAIL|PASS|panic)|_test.go:'; \
+		exit $${PIPESTATUS[0]}
 
 lint:
 	$(GO) vet ./...

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/docker"
 	"github.com/kdev-dev/kdev/internal/env"
@@ -38,6 +39,7 @@ type globals struct {
 	configFile    string
 	name          string
 	registryImage string
+	nodeImage     string
 	quiet         bool
 	verbose       bool
 	streams       ui.Streams
@@ -45,7 +47,7 @@ type globals struct {
 }
 
 func (g *globals) load() (*config.Environment, error) {
-	return config.Load(g.configFile, config.Overrides{Name: g.name, RegistryImage: g.registryImage})
+	return config.Load(g.configFile, config.Overrides{Name: g.name, RegistryImage: g.registryImage, NodeImage: g.nodeImage})
 }
 
 func (g *globals) status() *ui.Status {
@@ -70,7 +72,7 @@ func (g *globals) environment(ctx context.Context) (*env.Env, *ui.Status, error)
 		return nil, nil, err
 	}
 	st := g.status()
-	return &env.Env{Config: cfg, Docker: api, Progress: st}, st, nil
+	return &env.Env{Config: cfg, Docker: api, Progress: st, Kind: cluster.New(st.Detail)}, st, nil
 }
 
 // Main runs kdev with the process's arguments and streams and returns its exit code.
@@ -127,6 +129,7 @@ pull-through registry mirror per upstream, and proves that pulls hit the cache.`
 	pf.StringVarP(&g.configFile, "config", "f", "", "environment file (default ./kdev.yaml when present, else built-in defaults)")
 	pf.StringVar(&g.name, "name", "", "environment name (default from the file, else \"kdev\")")
 	pf.StringVar(&g.registryImage, "registry-image", "", "registry image for mirrors and the local registry (default from the file, else registry:3)")
+	pf.StringVar(&g.nodeImage, "node-image", "", "Kind node image (default from the file, else kind's default)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "print only warnings and errors")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "print every step with its timing")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
@@ -135,7 +138,7 @@ pull-through registry mirror per upstream, and proves that pulls hit the cache.`
 		}
 		return nil
 	}
-	root.AddCommand(newUp(g), newDown(g), newStatus(g), newConfig(g), newVersion(g))
+	root.AddCommand(newUp(g), newDown(g), newStatus(g), newKubeconfig(g), newConfig(g), newVersion(g))
 	return root
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -53,6 +54,18 @@ func printStatus(w io.Writer, st *env.Status) error {
 		fmt.Fprintf(tw, "Network\t%s\t%s\n", st.Network.Name, st.Network.Subnet)
 	} else {
 		fmt.Fprintf(tw, "Network\tmissing (run kdev up)\n")
+	}
+	switch c := st.Cluster; {
+	case c == nil:
+		fmt.Fprintf(tw, "Cluster\tmissing (run kdev up)\n")
+	default:
+		health := "ready"
+		if !c.Running {
+			health = "not running"
+		} else if !c.Ready {
+			health = "not ready"
+		}
+		fmt.Fprintf(tw, "Cluster\t%s\t%d nodes (%d workers), %s\t%s\n", c.Name, len(c.Nodes), c.Workers, strings.Join(c.Images, ", "), health)
 	}
 	if lr := st.LocalRegistry; lr != nil && lr.Enabled {
 		fmt.Fprintf(tw, "Local registry\tlocalhost:%d\t%s\n", lr.Port, lr.State)

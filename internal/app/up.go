@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -9,15 +10,21 @@ import (
 	"github.com/kdev-dev/kdev/internal/ui"
 )
 
-type upOptions struct{ output string }
+type upOptions struct {
+	output   string
+	recreate bool
+	wait     time.Duration
+}
 
 func newUp(g *globals) *cobra.Command {
 	o := &upOptions{}
 	cmd := &cobra.Command{
 		Use:   "up",
-		Short: "Create or repair the environment: network, mirrors, local registry",
-		Long: `up brings the environment to what kdev.yaml describes. It observes what exists,
-changes only what differs, and changes nothing on a second run.`,
+		Short: "Create or repair the environment: network, mirrors, local registry, cluster",
+		Long: `up brings the environment to what kdev.yaml describes: the network, one mirror
+per upstream, the local registry, and the Kind cluster with every node's containerd
+wired to the mirrors. It observes what exists, changes only what differs (a node that
+lost its hosts.toml gets it back), and changes nothing on a second run.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := output(o.output); err != nil {
@@ -27,10 +34,13 @@ changes only what differs, and changes nothing on a second run.`,
 			if err != nil {
 				return err
 			}
+			e.Recreate, e.Wait = o.recreate, o.wait
 			return runUp(cmd.Context(), o, e, st, g.streams)
 		},
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text, or json: what up found and did, on stdout")
+	cmd.Flags().BoolVar(&o.recreate, "recreate", false, "replace a cluster whose node image or size no longer matches kdev.yaml")
+	cmd.Flags().DurationVar(&o.wait, "wait", 5*time.Minute, "how long to wait for the nodes to be Ready")
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 
 // DownResult is what `down` removed.
 type DownResult struct {
+	Cluster       bool     `json:"cluster"`
 	Network       bool     `json:"network"`
 	LocalRegistry bool     `json:"localRegistry"`
 	Detached      []string `json:"detached,omitempty"`
@@ -25,6 +26,18 @@ type DownResult struct {
 func (e *Env) Down(ctx context.Context, purge bool) (*DownResult, error) {
 	cfg := e.Config
 	res := &DownResult{}
+	if e.Kind != nil {
+		done := e.Progress.Step("Cluster " + cfg.Name)
+		exists, err := e.Kind.Exists(cfg.Name)
+		if err == nil && exists {
+			err = e.Kind.Delete(cfg.Name)
+			res.Cluster = err == nil
+		}
+		done(removedOr("Cluster "+cfg.Name, res.Cluster), err)
+		if err != nil {
+			return res, err
+		}
+	}
 	done := e.Progress.Step("Local registry")
 	lr, err := registry.Local(ctx, e.Docker, cfg.Name)
 	if err == nil && lr != nil {

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/client"
 
+	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/docker"
 )
@@ -28,6 +30,12 @@ type Env struct {
 	Config   *config.Environment
 	Docker   docker.API
 	Progress Progress
+	// Kind manages the cluster; nil means an environment of mirrors and registry only.
+	Kind *cluster.Kind
+	// Recreate lets up replace a cluster whose node image or size no longer matches.
+	Recreate bool
+	// Wait bounds the wait for nodes to be Ready; 0 means five minutes.
+	Wait time.Duration
 }
 
 // password reads a mirror's upstream password from its file or environment variable.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/network"
 	"github.com/kdev-dev/kdev/internal/registry"
 )
@@ -13,10 +14,11 @@ import (
 // Status is what exists of an environment and how healthy it is. Its JSON form is what
 // `kdev status -o json` prints: keep it stable.
 type Status struct {
-	Name          string         `json:"name"`
-	Network       *network.Info  `json:"network"`
-	Mirrors       []MirrorStatus `json:"mirrors"`
-	LocalRegistry *LocalStatus   `json:"localRegistry"`
+	Name          string            `json:"name"`
+	Network       *network.Info     `json:"network"`
+	Cluster       *cluster.Observed `json:"cluster"`
+	Mirrors       []MirrorStatus    `json:"mirrors"`
+	LocalRegistry *LocalStatus      `json:"localRegistry"`
 }
 
 // MirrorStatus is one configured mirror as observed.
@@ -55,6 +57,14 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 	var err error
 	if st.Network, err = network.Inspect(ctx, e.Docker, cfg.Name, cfg.Network.Name); err != nil {
 		return nil, err
+	}
+	if e.Kind != nil {
+		if st.Cluster, err = e.Kind.Observe(ctx, e.Docker, cfg.Name); err != nil {
+			return nil, err
+		}
+		if st.Cluster != nil && st.Cluster.Running {
+			_ = st.Cluster.CheckReady(ctx) // Ready stays false when it does not answer
+		}
 	}
 	mirrors, err := registry.Mirrors(ctx, e.Docker)
 	if err != nil {

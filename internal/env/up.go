@@ -20,6 +20,7 @@ type UpResult struct {
 	Mirrors        []registry.MirrorResult `json:"mirrors"`
 	Detached       []string                `json:"detached,omitempty"`
 	Local          *registry.LocalResult   `json:"localRegistry,omitempty"`
+	Cluster        *ClusterResult          `json:"cluster,omitempty"`
 	Changed        bool                    `json:"changed"`
 }
 
@@ -55,6 +56,11 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 	}
 	if err := e.upLocal(ctx, res); err != nil {
 		return res, err
+	}
+	if e.Kind != nil {
+		if err := e.upCluster(ctx, res); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }

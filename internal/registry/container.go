@@ -137,7 +137,8 @@ func ensure(ctx context.Context, api docker.API, spec Spec, nets []string) (*Obs
 // create makes the volume and the container, and copies the registry config in before
 // the container first starts.
 func create(ctx context.Context, api docker.API, spec Spec, net string) error {
-	if err := ensureImage(ctx, api, spec.Image); err != nil {
+	if err := docker.EnsureImage(ctx, api, spec.Image,
+		"offline? build one from distribution's source with `make images` and set images.registry in kdev.yaml (or --registry-image)"); err != nil {
 		return err
 	}
 	if spec.Volume != "" {
@@ -177,24 +178,6 @@ func configTar(cfg []byte) (io.Reader, error) {
 		return nil, err
 	}
 	return &buf, tw.Close()
-}
-
-// ensureImage pulls the image when Docker does not have it.
-func ensureImage(ctx context.Context, api docker.API, ref string) error {
-	if _, err := api.ImageInspect(ctx, ref); err == nil {
-		return nil
-	} else if !docker.IsNotFound(err) {
-		return fmt.Errorf("inspect image %q: %w", ref, err)
-	}
-	resp, err := api.ImagePull(ctx, ref, client.ImagePullOptions{})
-	if err == nil {
-		err = resp.Wait(ctx)
-	}
-	if err != nil {
-		return fmt.Errorf("image %q is not on this machine and cannot be pulled: %w\n"+
-			"offline? build one from distribution's source with `make images` and set images.registry in kdev.yaml (or --registry-image)", ref, err)
-	}
-	return nil
 }
 
 func remove(ctx context.Context, api docker.API, id string) error {

@@ -107,6 +107,13 @@ func (s *Status) spin(title string, stop <-chan struct{}) {
 // Warn prints a warning line, even with -q: warnings are never noise.
 func (s *Status) Warn(msg string) { s.printf(" ! %s\n", msg) }
 
+// Detail prints a line only with -v: what kind itself says while it works.
+func (s *Status) Detail(msg string) {
+	if s.verbosity >= Verbose && msg != "" {
+		s.printf("   %s\n", msg)
+	}
+}
+
 // Info prints a line at normal verbosity.
 func (s *Status) Info(msg string) {
 	if s.verbosity >= Normal {

@@ -1,0 +1,179 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
+	kindexec "sigs.k8s.io/kind/pkg/exec"
+	"sigs.k8s.io/kind/pkg/log"
+)
+
+// networkEnv is how kind is told which Docker network to put nodes on.
+const networkEnv = "KIND_EXPERIMENTAL_DOCKER_NETWORK"
+
+// Kind runs kind's library for one environment.
+type Kind struct {
+	provider *kindcluster.Provider
+	// Log receives kind's own progress lines; nil discards them.
+	Log func(string)
+}
+
+// New returns a kind provider on Docker. kind runs the docker CLI, so it must be on PATH.
+func New(logf func(string)) *Kind {
+	k := &Kind{Log: logf}
+	k.provider = kindcluster.NewProvider(kindcluster.ProviderWithDocker(), kindcluster.ProviderWithLogger(logger{k}))
+	return k
+}
+
+// Exists reports whether a cluster of that name exists (any of its nodes).
+func (k *Kind) Exists(name string) (bool, error) {
+	list, err := k.provider.List()
+	if err != nil {
+		return false, fmt.Errorf("list kind clusters: %w", err)
+	}
+	for _, n := range list {
+		if n == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Nodes returns the cluster's node containers.
+func (k *Kind) Nodes(name string) ([]nodes.Node, error) {
+	ns, err := k.provider.ListNodes(name)
+	if err != nil {
+		return nil, fmt.Errorf("list nodes of cluster %q: %w", name, err)
+	}
+	return ns, nil
+}
+
+// CreateOptions are what a new cluster is made from.
+type CreateOptions struct {
+	Name       string
+	Network    string
+	NodeImage  string
+	KindConfig []byte
+	Wait       time.Duration
+}
+
+// createMu serialises creations: kind reads the network from the process environment.
+var createMu sync.Mutex
+
+// Create makes the cluster on the given network and waits for its nodes to be Ready.
+// kind's library takes no context: when ctx ends first, the half-made cluster is deleted
+// so that nothing is left behind, and ctx's error is returned.
+func (k *Kind) Create(ctx context.Context, o CreateOptions) error {
+	createMu.Lock()
+	defer createMu.Unlock()
+	prev, had := os.LookupEnv(networkEnv)
+	if err := os.Setenv(networkEnv, o.Network); err != nil {
+		return err
+	}
+	defer func() {
+		if had {
+			_ = os.Setenv(networkEnv, prev)
+		} else {
+			_ = os.Unsetenv(networkEnv)
+		}
+	}()
+	done := make(chan error, 1)
+	go func() {
+		done <- k.provider.Create(o.Name,
+			kindcluster.CreateWithRawConfig(o.KindConfig),
+			kindcluster.CreateWithNodeImage(o.NodeImage),
+			kindcluster.CreateWithWaitForReady(o.Wait),
+			kindcluster.CreateWithDisplayUsage(false),
+			kindcluster.CreateWithDisplaySalutation(false))
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("create cluster %q: %w", o.Name, withOutput(err))
+		}
+		return nil
+	case <-ctx.Done():
+		_ = k.Delete(o.Name)
+		return fmt.Errorf("create cluster %q interrupted; its nodes were removed: %w", o.Name, ctx.Err())
+	}
+}
+
+// Delete removes the cluster's nodes and its kubeconfig context. A missing cluster is no error.
+func (k *Kind) Delete(name string) error {
+	if err := k.provider.Delete(name, ""); err != nil {
+		return fmt.Errorf("delete cluster %q: %w", name, err)
+	}
+	return nil
+}
+
+// KubeConfig returns the cluster's kubeconfig for use from this machine.
+func (k *Kind) KubeConfig(name string) (string, error) {
+	return k.provider.KubeConfig(name, false)
+}
+
+// CollectLogs exports the cluster's logs into dir, as `kind export logs` does.
+func (k *Kind) CollectLogs(name, dir string) error {
+	return k.provider.CollectLogs(name, dir)
+}
+
+// run executes a command in a node and returns its standard output; its error carries
+// what the command printed.
+func run(ctx context.Context, n nodes.Node, stdin string, cmd string, args ...string) (string, error) {
+	var out, errb bytes.Buffer
+	c := n.CommandContext(ctx, cmd, args...).SetStdout(&out).SetStderr(&errb)
+	if stdin != "" {
+		c.SetStdin(strings.NewReader(stdin))
+	}
+	if err := c.Run(); err != nil {
+		return out.String(), fmt.Errorf("%s: %s %s: %w: %s", n.String(), cmd, strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	return out.String(), nil
+}
+
+// withOutput adds what a failed command printed to kind's error, which hides it.
+func withOutput(err error) error {
+	var re *kindexec.RunError
+	if errors.As(err, &re) && len(re.Output) > 0 {
+		return fmt.Errorf("%w\n%s", err, strings.TrimSpace(string(re.Output)))
+	}
+	return err
+}
+
+// logger forwards kind's messages to Kind.Log.
+type logger struct{ k *Kind }
+
+func (l logger) emit(s string) {
+	if l.k.Log != nil {
+		l.k.Log(strings.TrimSpace(s))
+	}
+}
+func (l logger) Warn(m string)                { l.emit(m) }
+func (l logger) Warnf(f string, a ...any)     { l.emit(fmt.Sprintf(f, a...)) }
+func (l logger) Error(m string)               { l.emit(m) }
+func (l logger) Errorf(f string, a ...any)    { l.emit(fmt.Sprintf(f, a...)) }
+func (l logger) V(v log.Level) log.InfoLogger { return info{l, v <= 0} }
+
+type info struct {
+	l  logger
+	on bool
+}
+
+func (i info) Info(m string) {
+	if i.on {
+		i.l.emit(m)
+	}
+}
+func (i info) Infof(f string, a ...any) {
+	if i.on {
+		i.l.emit(fmt.Sprintf(f, a...))
+	}
+}
+func (i info) Enabled() bool { return i.on }

@@ -1,0 +1,95 @@
+package cluster
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kdev-dev/kdev/internal/config"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs from the golden file:\n got:\n%s\nwant:\n%s", name, got, want)
+	}
+}
+
+func TestKindConfigGolden(t *testing.T) {
+	tests := []struct {
+		file    string
+		cluster config.Cluster
+		version int
+	}{
+		{"kind-default.yaml", config.Cluster{}, 2},
+		{"kind-workers-v3.yaml", config.Cluster{Workers: 2}, 3},
+		{"kind-user-fields.yaml", config.Cluster{Kind: map[string]any{
+			"networking":              map[string]any{"apiServerPort": 6443},
+			"featureGates":            map[string]any{"InPlacePodVerticalScaling": true},
+			"containerdConfigPatches": []any{"[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  discard_unpacked_layers = false\n"},
+			"nodes": []any{
+				map[string]any{"role": "control-plane", "extraPortMappings": []any{map[string]any{"containerPort": 80, "hostPort": 8080}}},
+				map[string]any{"role": "worker"},
+			},
+		}}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			got, err := KindConfig(tc.cluster, tc.version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.file, got)
+			var c v1alpha4.Cluster
+			if err := yaml.UnmarshalStrict(got, &c); err != nil {
+				t.Fatalf("kind would not read it: %v", err)
+			}
+			if len(c.ContainerdConfigPatches) == 0 || !strings.Contains(c.ContainerdConfigPatches[0], "config_path") {
+				t.Errorf("first patch is not kdev's config_path: %v", c.ContainerdConfigPatches)
+			}
+		})
+	}
+}
+
+func TestKindConfigContradictions(t *testing.T) {
+	tests := []struct {
+		name  string
+		c     config.Cluster
+		field string
+	}{
+		{"name", config.Cluster{Kind: map[string]any{"name": "other"}}, "cluster.kind.name"},
+		{"wrong apiVersion", config.Cluster{Kind: map[string]any{"apiVersion": "kind.x-k8s.io/v1alpha3"}}, "cluster.kind.apiVersion"},
+		{"workers and nodes", config.Cluster{Workers: 1, Kind: map[string]any{"nodes": []any{map[string]any{"role": "control-plane"}}}}, "cluster.kind.nodes"},
+		{"legacy mirrors", config.Cluster{Kind: map[string]any{"containerdConfigPatches": []any{
+			"[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"docker.io\"]\n  endpoint = [\"http://x:5000\"]\n"}}}, "cluster.kind.containerdConfigPatches[0]"},
+		{"own config_path", config.Cluster{Kind: map[string]any{"containerdConfigPatches": []any{
+			"[plugins.\"io.containerd.grpc.v1.cri\".registry]\n  config_path = \"/etc/other\"\n"}}}, "cluster.kind.containerdConfigPatches[0]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := KindConfig(tc.c, 2)
+			var ce *config.Error
+			if !errors.As(err, &ce) || ce.Field != tc.field {
+				t.Fatalf("got %v, want a config error on %s", err, tc.field)
+			}
+		})
+	}
+}

@@ -1,0 +1,78 @@
+package templates
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file:\n got:\n%s\nwant:\n%s", name, got, want)
+	}
+}
+
+func TestHostsTOML(t *testing.T) {
+	tests := []struct {
+		file string
+		h    Hosts
+	}{
+		{"docker.io-fallback.toml", Hosts{Registry: "docker.io", Mirror: "http://kdev-mirror-docker-io:5000", Server: "https://registry-1.docker.io"}},
+		{"ghcr.io-strict.toml", Hosts{Registry: "ghcr.io", Mirror: "http://kdev-mirror-ghcr-io:5000", Server: "http://kdev-mirror-ghcr-io:5000", Strict: true}},
+		{"localhost-5001.toml", Hosts{Registry: "localhost:5001", Mirror: "http://kdev-registry:5000", Server: "http://kdev-registry:5000", Strict: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			got, err := HostsTOML(tc.h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.file, got)
+			var parsed struct {
+				Server string
+				Host   map[string]struct{ Capabilities []string }
+			}
+			if _, err := toml.Decode(got, &parsed); err != nil {
+				t.Fatalf("not valid TOML: %v", err)
+			}
+			caps := parsed.Host[tc.h.Mirror].Capabilities
+			if parsed.Server != tc.h.Server || strings.Join(caps, ",") != "pull,resolve" {
+				t.Errorf("parsed back as %+v", parsed)
+			}
+		})
+	}
+}
+
+func TestConfigPathPatch(t *testing.T) {
+	for _, v := range []int{2, 3} {
+		got, err := ConfigPathPatch(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "config-path-v"+string(rune('0'+v))+".toml", got)
+		var parsed map[string]any
+		if _, err := toml.Decode(got, &parsed); err != nil {
+			t.Fatalf("v%d: not valid TOML: %v", v, err)
+		}
+		if strings.Contains(got, "mirrors") {
+			t.Errorf("v%d: legacy registry.mirrors emitted", v)
+		}
+	}
+}
