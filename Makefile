@@ -32,7 +32,7 @@ images: docker
 	images/build.sh
 
 ## test: unit tests, integration tests against real Docker, e2e against a real cluster
-test: unit integration
+test: unit integration e2e
 
 ## unit: no Docker needed
 unit:
@@ -48,7 +48,7 @@ e2e: docker
 	images/build.sh >/dev/null
 	. bin/images.env && KDEV_TEST_REGISTRY_IMAGE=$$REGISTRY_IMAGE KDEV_E2E_NODE_IMAGE=$$NODE_IMAGE \
 		$(GO) test -race -tags e2e -count=1 -timeout 40m -v ./e2e/ 2>&1 | tee bin/e2e.log | grep -E '^(=== RUN|--- |\s+--- |ok|FAIL|PASS|panic)|_test.go:'; \
-		exit $${PIPESTATUS[0]}
+		rc=$${PIPESTATUS[0]}; [ $$rc = 0 ] || tail -n 150 bin/e2e.log; exit $$rc
 
 lint:
 	$(GO) vet ./...

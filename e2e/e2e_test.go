@@ -82,7 +82,7 @@ func TestE2E(t *testing.T) {
 		v1 = append(v1, name)
 	}
 
-	t.Run("up creates the cluster on the network with containerd wired", func(t *testing.T) {
+	s.run(t, "up creates the cluster on the network with containerd wired", func(t *testing.T) {
 		s.mustKdev("up", "-v")
 		obs := s.controlPlane()
 		if obs.Workers != 1 || !obs.Running {
@@ -90,7 +90,7 @@ func TestE2E(t *testing.T) {
 		}
 	})
 
-	t.Run("pods pull every upstream's image through its mirror", func(t *testing.T) {
+	s.run(t, "pods pull every upstream's image through its mirror", func(t *testing.T) {
 		s.runPods(docs.String(), v1...)
 		nodes := map[string]bool{s.ipOn(cp): true, s.ipOn(worker): true}
 		for _, u := range s.upstreams {
@@ -111,7 +111,7 @@ func TestE2E(t *testing.T) {
 		}
 	})
 
-	t.Run("a pod runs from the local registry", func(t *testing.T) {
+	s.run(t, "a pod runs from the local registry", func(t *testing.T) {
 		s.push(fmt.Sprintf("http://127.0.0.1:%d", s.localPort), "e2e/hello", "v1")
 		s.runPods(pod("local", fmt.Sprintf("localhost:%d/e2e/hello:v1", s.localPort), worker), "local")
 		cm, err := s.kubectl("", "get", "configmap", "-n", "kube-public", "local-registry-hosting", "-o", "jsonpath={.data.localRegistryHosting\\.v1}")
@@ -120,7 +120,7 @@ func TestE2E(t *testing.T) {
 		}
 	})
 
-	t.Run("a second up changes nothing", func(t *testing.T) {
+	s.run(t, "a second up changes nothing", func(t *testing.T) {
 		var res struct{ Changed bool }
 		decodeJSON(t, s.mustKdev("up", "-o", "json"), &res)
 		if res.Changed {
@@ -128,7 +128,7 @@ func TestE2E(t *testing.T) {
 		}
 	})
 
-	t.Run("up restores a hosts.toml deleted from the worker", func(t *testing.T) {
+	s.run(t, "up restores a hosts.toml deleted from the worker", func(t *testing.T) {
 		path := "/etc/containerd/certs.d/quay.io/hosts.toml"
 		if _, err := s.exec(worker, "rm", path); err != nil {
 			t.Fatal(err)
@@ -150,7 +150,7 @@ func TestE2E(t *testing.T) {
 		}
 	})
 
-	t.Run("strict: with its mirror stopped a pull fails instead of going around it", func(t *testing.T) {
+	s.run(t, "strict: with its mirror stopped a pull fails instead of going around it", func(t *testing.T) {
 		ghcr := s.upstreams[2]
 		s.writeConfig(map[string]string{"ghcr.io": "strict"})
 		s.mustKdev("up")
@@ -176,7 +176,7 @@ func TestE2E(t *testing.T) {
 		s.mustKdev("up") // restarts the mirror and puts fallback back
 	})
 
-	t.Run("after down and up, pods start from cache with every upstream gone", func(t *testing.T) {
+	s.run(t, "after down and up, pods start from cache with every upstream gone", func(t *testing.T) {
 		s.deletePods(append(v1, "local")...)
 		for _, u := range s.upstreams {
 			if _, err := s.api.ContainerRemove(context.Background(), u.reg.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
@@ -189,6 +189,20 @@ func TestE2E(t *testing.T) {
 			t.Errorf("up with every upstream gone did not warn:\n%s", errb)
 		}
 		s.runPods(docs.String(), v1...)
+	})
+}
+
+// run is t.Run with the suite's failures reported on the subtest.
+func (s *suite) run(t *testing.T, name string, fn func(t *testing.T)) {
+	failed := t.Failed()
+	t.Run(name, func(t *testing.T) {
+		if failed {
+			t.Fatal("not run: an earlier step failed, and each step builds on the last")
+		}
+		parent := s.t
+		s.t = t
+		defer func() { s.t = parent }()
+		fn(t)
 	})
 }
 

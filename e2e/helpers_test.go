@@ -92,7 +92,7 @@ func (s *suite) writeConfig(policy map[string]string) {
 // push builds a unique hello image and pushes it to an upstream under tag.
 func (s *suite) push(base, repo, tag string) {
 	s.t.Helper()
-	img, err := registrytest.NewAppImage(map[string][]byte{"hello": s.hello}, []string{"/hello"}, runtime.GOARCH, repo+":"+tag+":"+s.name)
+	img, err := registrytest.NewAppImage(map[string][]byte{"hello": s.hello}, []string{"/hello"}, runtime.GOARCH, base+"/"+repo+":"+tag+":"+s.name)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -170,7 +170,8 @@ func prefix(p string, names []string) []string {
 
 var remoteAddrRE = regexp.MustCompile(`http\.request\.remoteaddr="?([0-9.]+):`)
 
-// clientsOf returns the IP addresses that made requests to a registry, from its log.
+// clientsOf counts, per client address, the manifest and blob requests a registry
+// logged: who pulled from it.
 func (s *suite) clientsOf(id string) map[string]int {
 	s.t.Helper()
 	rc, err := s.api.ContainerLogs(context.Background(), id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
@@ -183,8 +184,14 @@ func (s *suite) clientsOf(id string) map[string]int {
 		s.t.Fatal(err)
 	}
 	ips := map[string]int{}
-	for _, m := range remoteAddrRE.FindAllStringSubmatch(buf.String(), -1) {
-		ips[m[1]]++
+	for _, line := range strings.Split(buf.String(), "\n") {
+		// Only content counts as a pull; a bare /v2/ is kdev's reachability probe.
+		if !strings.Contains(line, "/manifests/") && !strings.Contains(line, "/blobs/") {
+			continue
+		}
+		if m := remoteAddrRE.FindStringSubmatch(line); m != nil {
+			ips[m[1]]++
+		}
 	}
 	return ips
 }

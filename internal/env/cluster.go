@@ -75,6 +75,7 @@ func (e *Env) upCluster(ctx context.Context, res *UpResult) error {
 	if err != nil {
 		return err
 	}
+	e.warnUnreachable(ctx, obs, res)
 	if cfg.LocalRegistry.On() {
 		inNet := registry.LocalName(cfg.Name) + ":5000"
 		err := cluster.ApplyLocalRegistryHosting(ctx, obs.ControlPlaneNode(), cluster.LocalRegistryHosting{
@@ -88,6 +89,30 @@ func (e *Env) upCluster(ctx context.Context, res *UpResult) error {
 		}
 	}
 	return nil
+}
+
+// warnUnreachable says which proxy-mode mirrors have lost their upstream: they keep
+// serving what their cache holds, but anything not cached will fail to pull.
+func (e *Env) warnUnreachable(ctx context.Context, obs *cluster.Observed, res *UpResult) {
+	var urls []string
+	for _, m := range res.Mirrors {
+		if m.Mode == registry.ModeProxy && m.Container != nil {
+			urls = append(urls, m.Container.Remote())
+		}
+	}
+	down, err := cluster.ProbeUpstreams(ctx, obs.ControlPlaneNode(), urls)
+	if err != nil {
+		e.Progress.Warn("could not probe the upstreams: " + firstLine(err))
+		return
+	}
+	for _, m := range res.Mirrors {
+		if m.Container == nil {
+			continue
+		}
+		if why := down[m.Container.Remote()]; why != "" {
+			e.Progress.Warn(fmt.Sprintf("mirror %s: upstream %s is unreachable (%s); serving the cache only until it is back", m.Registry, m.Container.Remote(), why))
+		}
+	}
 }
 
 func (e *Env) createCluster(ctx context.Context) (*cluster.Observed, error) {

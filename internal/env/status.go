@@ -31,7 +31,8 @@ type MirrorStatus struct {
 	State    string        `json:"state"`
 	Mode     registry.Mode `json:"mode,omitempty"`
 	Attached bool          `json:"attached"`
-	// UpstreamReachable is whether this machine reached remoteURL just now.
+	// UpstreamReachable is whether remoteURL answered just now: asked from a node (as
+	// the mirror sees it) when the cluster runs, else from this machine.
 	UpstreamReachable bool   `json:"upstreamReachable"`
 	UpstreamError     string `json:"upstreamError,omitempty"`
 	// CacheBytes is the size of the cache volume, -1 when unknown.
@@ -79,6 +80,15 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 		sizes = map[string]int64{}
 	}
 	hc := &http.Client{Timeout: 2 * time.Second}
+	// From a node, upstreams are seen as the mirrors see them; without a cluster, from here.
+	var inNet map[string]string
+	if c := st.Cluster; c != nil && c.Running && c.ControlPlaneNode() != nil {
+		var urls []string
+		for _, m := range cfg.Mirrors {
+			urls = append(urls, m.RemoteURL)
+		}
+		inNet, _ = cluster.ProbeUpstreams(ctx, c.ControlPlaneNode(), urls)
+	}
 	st.Mirrors = make([]MirrorStatus, len(cfg.Mirrors))
 	var wg sync.WaitGroup
 	for i, m := range cfg.Mirrors {
@@ -89,7 +99,12 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 			ms.CacheBytes = s
 		}
 		o := byReg[m.Registry]
-		wg.Go(func() { ms.UpstreamReachable, ms.UpstreamError = reachable(ctx, hc, m.RemoteURL) })
+		if inNet == nil {
+			wg.Go(func() { ms.UpstreamReachable, ms.UpstreamError = reachable(ctx, hc, m.RemoteURL) })
+		} else {
+			ms.UpstreamError = inNet[m.RemoteURL]
+			ms.UpstreamReachable = ms.UpstreamError == ""
+		}
 		if o == nil {
 			continue
 		}

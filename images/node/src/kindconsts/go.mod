@@ -1,0 +1,3 @@
+module github.com/kdev-dev/kdev/images/node/src/kindconsts
+
+go 1.24.0
