@@ -28,6 +28,16 @@ const (
 	ExitUsage = 2
 )
 
+// exitError carries an exit code decided by a command, such as check's 2 for
+// "could not run". Its message is printed like any error.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
 // usageError marks a mistake in the command line.
 type usageError struct{ err error }
 
@@ -100,7 +110,10 @@ func Run(ctx context.Context, args []string, streams ui.Streams) int {
 func exitCode(err error) int {
 	var ce *config.Error
 	var ue usageError
+	var ee exitError
 	switch {
+	case errors.As(err, &ee):
+		return ee.code
 	case errors.As(err, &ce), errors.As(err, &ue):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
@@ -138,7 +151,7 @@ pull-through registry mirror per upstream, and proves that pulls hit the cache.`
 		}
 		return nil
 	}
-	root.AddCommand(newUp(g), newDown(g), newStatus(g), newKubeconfig(g), newConfig(g), newVersion(g))
+	root.AddCommand(newUp(g), newDown(g), newStatus(g), newCheck(g), newDoctor(g), newKubeconfig(g), newConfig(g), newVersion(g))
 	return root
 }
 

@@ -2,17 +2,21 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kdev-dev/kdev/internal/env"
 	"github.com/kdev-dev/kdev/internal/ui"
+	"github.com/kdev-dev/kdev/internal/verify"
 )
 
 type upOptions struct {
 	output   string
 	recreate bool
+	verify   bool
 	wait     time.Duration
 }
 
@@ -39,6 +43,7 @@ lost its hosts.toml gets it back), and changes nothing on a second run.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text, or json: what up found and did, on stdout")
+	cmd.Flags().BoolVar(&o.verify, "verify", true, "end with kdev check: a bypassed mirror fails up; an unreachable upstream is a warning")
 	cmd.Flags().BoolVar(&o.recreate, "recreate", false, "replace a cluster whose node image or size no longer matches kdev.yaml")
 	cmd.Flags().DurationVar(&o.wait, "wait", 5*time.Minute, "how long to wait for the nodes to be Ready")
 	return cmd
@@ -52,8 +57,37 @@ func runUp(ctx context.Context, o *upOptions, e *env.Env, st *ui.Status, s ui.St
 	if !res.Changed {
 		st.Info("Nothing to change: the environment is up to date")
 	}
-	if o.output == "json" {
-		return ui.JSON(s.Out, res)
+	if o.verify && res.Cluster != nil && len(e.Config.Mirrors) > 0 {
+		if res.Check, err = e.Check(ctx); err != nil {
+			return err
+		}
 	}
-	return nil
+	if o.output == "json" {
+		if err := ui.JSON(s.Out, res); err != nil {
+			return err
+		}
+	}
+	return upVerdict(st, s, o, res)
+}
+
+// upVerdict fails up when a mirror was bypassed or missed, printing check's table; a
+// mirror that could not be checked (an offline upstream with a cold cache) is a warning.
+func upVerdict(st *ui.Status, s ui.Streams, o *upOptions, res *env.UpResult) error {
+	err := checkExit(res.Check)
+	var ee exitError
+	if err == nil || !errors.As(err, &ee) {
+		return err
+	}
+	if ee.code == 2 {
+		for _, r := range res.Check {
+			if r.Verdict == verify.Unavailable {
+				st.Warn(fmt.Sprintf("cache not verified for %s: %s", r.Registry, r.Reason))
+			}
+		}
+		return nil
+	}
+	if o.output != "json" {
+		_ = printCheck(s.Err, res.Check)
+	}
+	return err
 }

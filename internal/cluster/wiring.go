@@ -125,3 +125,15 @@ printf '\036CONFIG\n'; containerd config dump 2>/dev/null | grep -F config_path`
 	}
 	return have, ours, configPath, nil
 }
+
+// ReadWiring returns the content of files on a node ("" when absent) and whether
+// containerd's effective config sets config_path: what doctor inspects.
+func ReadWiring(ctx context.Context, n nodes.Node, files []File) (map[string]string, bool, error) {
+	have, _, configPath, err := readNode(ctx, n, files)
+	return have, configPath, err
+}
+
+// Exec runs a command in a node and returns its standard output.
+func Exec(ctx context.Context, n nodes.Node, stdin, cmd string, args ...string) (string, error) {
+	return run(ctx, n, stdin, cmd, args...)
+}

@@ -91,6 +91,7 @@ func TestParseErrorsNameFieldAndLine(t *testing.T) {
 		{"bad url", "mirrors:\n  - registry: ghcr.io\n    remoteURL: ftp://ghcr.io\n", 5, "mirrors[0].remoteURL"},
 		{"url with path", "mirrors:\n  - registry: ghcr.io\n    remoteURL: https://ghcr.io/v2/foo\n", 5, "registry's root"},
 		{"duplicate registry", "mirrors:\n  - registry: ghcr.io\n  - registry: ghcr.io\n", 5, "already mirrored by mirrors[0]"},
+		{"canary on another registry", "mirrors:\n  - registry: ghcr.io\n    canary: docker.io/library/busybox:1\n", 5, "must be an image on ghcr.io"},
 		{"bad policy", "mirrors:\n  - registry: ghcr.io\n    policy: sometimes\n", 5, "mirrors[0].policy"},
 		{"port out of range", "localRegistry:\n  port: 70000\n", 4, "localRegistry.port: 70000 is out of range"},
 		{"public subnet", "network:\n  subnet: 8.8.8.0/24\n", 4, "not in a private range"},

@@ -23,6 +23,15 @@ var knownRemotes = map[string]string{
 	"quay.io":         "https://quay.io",
 }
 
+// defaultCanaries are small images, never preloaded in kind's node images, that
+// `kdev check` pulls through each default mirror to prove it.
+var defaultCanaries = map[string]string{
+	"docker.io":       "docker.io/library/busybox:1.37.0",
+	"registry.k8s.io": "registry.k8s.io/e2e-test-images/busybox:1.36.1-1",
+	"ghcr.io":         "ghcr.io/containerd/busybox:1.36",
+	"quay.io":         "quay.io/prometheus/busybox:latest",
+}
+
 // defaultMirrors is the order in which the default mirrors are listed.
 var defaultMirrors = []string{"docker.io", "registry.k8s.io", "ghcr.io", "quay.io"}
 
@@ -60,6 +69,9 @@ func (e *Environment) applyDefaults() {
 		}
 		if m.Policy == "" {
 			m.Policy = PolicyFallback
+		}
+		if m.Canary == "" {
+			m.Canary = defaultCanaries[m.Registry]
 		}
 	}
 	if e.LocalRegistry.Port == 0 {

@@ -53,6 +53,9 @@ func (e *Environment) Validate() error {
 		if err := checkRemote(m.RemoteURL); err != nil {
 			return bad(f+".remoteURL", "%v", err)
 		}
+		if m.Canary != "" && !strings.HasPrefix(m.Canary, m.Registry+"/") {
+			return bad(f+".canary", "%q must be an image on %s, written in full (%s/repository:tag), so that its pull goes through this mirror", m.Canary, m.Registry, m.Registry)
+		}
 		if m.Policy != PolicyFallback && m.Policy != PolicyStrict {
 			return bad(f+".policy", "is %q; use %q or %q", m.Policy, PolicyFallback, PolicyStrict)
 		}

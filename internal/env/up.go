@@ -11,6 +11,7 @@ import (
 	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/network"
 	"github.com/kdev-dev/kdev/internal/registry"
+	"github.com/kdev-dev/kdev/internal/verify"
 )
 
 // UpResult is what `up` found and did.
@@ -21,6 +22,7 @@ type UpResult struct {
 	Detached       []string                `json:"detached,omitempty"`
 	Local          *registry.LocalResult   `json:"localRegistry,omitempty"`
 	Cluster        *ClusterResult          `json:"cluster,omitempty"`
+	Check          []verify.Result         `json:"check,omitempty"`
 	Changed        bool                    `json:"changed"`
 }
 

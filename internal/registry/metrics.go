@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/expfmt"
@@ -22,6 +23,25 @@ type Counters struct {
 	// PulledBytes came from the upstream; PushedBytes went to clients.
 	PulledBytes int64 `json:"pulledBytes"`
 	PushedBytes int64 `json:"pushedBytes"`
+	// Served counts successful blob and manifest responses, from the HTTP metrics: the
+	// one count a cache-only mirror (no proxy counters) has of what it served.
+	Served Split `json:"served"`
+}
+
+// Sub returns c minus before: what happened between two readings.
+func (c Counters) Sub(before Counters) Counters {
+	return Counters{
+		Requests:    c.Requests.sub(before.Requests),
+		Hits:        c.Hits.sub(before.Hits),
+		Misses:      c.Misses.sub(before.Misses),
+		PulledBytes: c.PulledBytes - before.PulledBytes,
+		PushedBytes: c.PushedBytes - before.PushedBytes,
+		Served:      c.Served.sub(before.Served),
+	}
+}
+
+func (s Split) sub(b Split) Split {
+	return Split{Blob: s.Blob - b.Blob, Manifest: s.Manifest - b.Manifest}
 }
 
 // Split counts blobs and manifests apart: label `type` of the metrics.
@@ -97,6 +117,27 @@ func ParseCounters(r io.Reader) (Counters, error) {
 	split("registry_proxy_requests_total", &c.Requests)
 	split("registry_proxy_hits_total", &c.Hits)
 	split("registry_proxy_misses_total", &c.Misses)
+	for _, m := range fams["registry_http_requests_total"].GetMetric() {
+		var code, handler string
+		for _, l := range m.GetLabel() {
+			switch l.GetName() {
+			case "code":
+				code = l.GetValue()
+			case "handler":
+				handler = l.GetValue()
+			}
+		}
+		if !strings.HasPrefix(code, "2") {
+			continue
+		}
+		v := int64(m.GetCounter().GetValue())
+		switch handler {
+		case "blob":
+			c.Served.Blob += v
+		case "manifest":
+			c.Served.Manifest += v
+		}
+	}
 	c.PulledBytes = sum("registry_proxy_pulled_bytes_total")
 	c.PushedBytes = sum("registry_proxy_pushed_bytes_total")
 	return c, nil

@@ -1,0 +1,118 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kdev-dev/kdev/internal/env"
+	"github.com/kdev-dev/kdev/internal/ui"
+	"github.com/kdev-dev/kdev/internal/verify"
+)
+
+type checkOptions struct{ output string }
+
+func newCheck(g *globals) *cobra.Command {
+	o := &checkOptions{}
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Prove that pulls hit the mirrors: canary pulls in the nodes, counted by the mirrors",
+		Long: `check pulls each mirror's canary image through containerd in every node, the way
+the kubelet pulls, and reads the mirror's own counters around each pull. The first
+pull must reach the mirror; after the canary is removed, the next pulls must be
+served from its cache. containerd's "trying next host" also counts as a bypass.
+
+Exit codes: 0 every mirror proved itself; 1 a mirror was bypassed, missed its cache
+or failed (the likely cause is named); 2 the check could not run.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := output(o.output); err != nil {
+				return err
+			}
+			e, _, err := g.environment(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return runCheck(cmd.Context(), o, e, g.streams)
+		},
+	}
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
+	return cmd
+}
+
+func runCheck(ctx context.Context, o *checkOptions, e *env.Env, s ui.Streams) error {
+	results, err := e.Check(ctx)
+	if errors.Is(err, env.ErrNoCluster) {
+		return exitError{2, err}
+	}
+	if err != nil {
+		return err
+	}
+	if o.output == "json" {
+		if err := ui.JSON(s.Out, results); err != nil {
+			return err
+		}
+	} else if err := printCheck(s.Out, results); err != nil {
+		return err
+	}
+	return checkExit(results)
+}
+
+// checkExit turns results into check's exit code: any failure is 1, else any mirror
+// that could not be checked is 2.
+func checkExit(results []verify.Result) error {
+	var bad, unavailable []string
+	for _, r := range results {
+		switch r.Verdict {
+		case verify.Pass:
+		case verify.Unavailable:
+			unavailable = append(unavailable, r.Registry)
+		default:
+			bad = append(bad, r.Registry+" "+string(r.Verdict))
+		}
+	}
+	if len(bad) > 0 {
+		return exitError{1, fmt.Errorf("cache check failed: %s", strings.Join(bad, ", "))}
+	}
+	if len(unavailable) > 0 {
+		return exitError{2, fmt.Errorf("cache check could not run for %s", strings.Join(unavailable, ", "))}
+	}
+	return nil
+}
+
+func printCheck(w io.Writer, results []verify.Result) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MIRROR\tRESULT\tPULLS\tREQUESTS\tHITS\tMISSES\tFROM CACHE")
+	for _, r := range results {
+		var times []string
+		for _, p := range r.Pulls {
+			times = append(times, p.Duration.Round(10*time.Millisecond).String())
+		}
+		pulls := strings.Join(times, " ")
+		if pulls == "" {
+			pulls = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", r.Registry, r.Verdict, pulls, r.Requests, r.Hits, r.Misses, ui.Bytes(max(r.CachedBytes, 0)))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range results {
+		if r.Verdict == verify.Pass {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s %s: %s\n", r.Registry, r.Verdict, r.Reason)
+		if r.Cause != "" {
+			fmt.Fprintf(w, "  likely cause: %s\n", r.Cause)
+		} else if r.Verdict != verify.Unavailable {
+			fmt.Fprintf(w, "  run kdev doctor for every item that must hold\n")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kdev-dev/kdev/internal/env"
+	"github.com/kdev-dev/kdev/internal/ui"
+)
+
+type doctorOptions struct{ output string }
+
+func newDoctor(g *globals) *cobra.Command {
+	o := &doctorOptions{}
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check every item that pulls through the mirrors depend on, with a fix for each failure",
+		Long: `doctor checks, without changing anything: Docker; the network and every node on it;
+each mirror running, answering and attached; each mirror's name resolving inside every
+node; containerd's effective config_path and every hosts.toml on every node; each
+upstream reachable from the network; the local registry from the nodes and from here.
+Exit 1 when anything fails.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := output(o.output); err != nil {
+				return err
+			}
+			e, _, err := g.environment(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return runDoctor(cmd.Context(), o, e, g.streams)
+		},
+	}
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
+	return cmd
+}
+
+func runDoctor(ctx context.Context, o *doctorOptions, e *env.Env, s ui.Streams) error {
+	fs, err := e.Doctor(ctx)
+	if err != nil {
+		return err
+	}
+	if o.output == "json" {
+		err = ui.JSON(s.Out, fs)
+	} else {
+		err = printDoctor(s.Out, fs)
+	}
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, f := range fs {
+		if !f.OK {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return exitError{1, fmt.Errorf("%d of %d items failed", failed, len(fs))}
+	}
+	return nil
+}
+
+func printDoctor(w io.Writer, fs []env.Finding) error {
+	for _, f := range fs {
+		mark, detail := "✓", ""
+		if !f.OK {
+			mark = "✗"
+		}
+		if f.Detail != "" {
+			detail = " (" + f.Detail + ")"
+		}
+		if _, err := fmt.Fprintf(w, " %s %s%s\n", mark, f.Item, detail); err != nil {
+			return err
+		}
+		if !f.OK && f.Fix != "" {
+			fmt.Fprintf(w, "     fix: %s\n", f.Fix)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package env
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
+
+	"github.com/kdev-dev/kdev/internal/cluster"
+	"github.com/kdev-dev/kdev/internal/network"
+	"github.com/kdev-dev/kdev/internal/registry"
+)
+
+// Finding is one item doctor checked.
+type Finding struct {
+	Item     string `json:"item"`
+	OK       bool   `json:"ok"`
+	Detail   string `json:"detail,omitempty"`
+	Fix      string `json:"fix,omitempty"`
+	Registry string `json:"registry,omitempty"`
+	Node     string `json:"node,omitempty"`
+}
+
+// Doctor checks, item by item, what must hold for pulls to go through the mirrors,
+// and says how to fix what does not. It changes nothing.
+func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
+	cfg := e.Config
+	var fs []Finding
+	add := func(f Finding) { fs = append(fs, f) }
+	add(Finding{Item: "Docker engine reachable", OK: true})
+
+	nw, err := network.Inspect(ctx, e.Docker, cfg.Name, cfg.Network.Name)
+	if err != nil {
+		add(Finding{Item: "network " + cfg.Network.Name, Detail: err.Error(), Fix: "see the message"})
+		return fs, nil
+	}
+	if nw == nil {
+		add(Finding{Item: "network " + cfg.Network.Name + " exists", Fix: "run kdev up"})
+		return fs, nil
+	}
+	add(Finding{Item: "network " + cfg.Network.Name + " exists", OK: true, Detail: nw.Subnet.String()})
+
+	mirrors, err := registry.Mirrors(ctx, e.Docker)
+	if err != nil {
+		return nil, err
+	}
+	byReg := map[string]*registry.Observed{}
+	for _, o := range mirrors {
+		byReg[o.Registry()] = o
+	}
+	hc := &http.Client{Timeout: 2 * time.Second}
+	for _, m := range cfg.Mirrors {
+		name := registry.MirrorName(m.Registry)
+		o := byReg[m.Registry]
+		switch {
+		case o == nil:
+			add(Finding{Item: "mirror " + name + " exists", Registry: m.Registry, Fix: "run kdev up"})
+			continue
+		case o.State != "running":
+			add(Finding{Item: "mirror " + name + " running", Registry: m.Registry, Detail: "state " + o.State, Fix: "run kdev up (or docker start " + name + ")"})
+			continue
+		}
+		ready := o.APIPort != 0 && get(ctx, hc, fmt.Sprintf("http://127.0.0.1:%d/v2/", o.APIPort)) == nil
+		add(finding("mirror "+name+" running and answering", ready, m.Registry, "mode "+string(o.Mode()), "docker logs "+name+" says why; kdev up re-creates it"))
+		add(finding("mirror "+name+" attached to network "+cfg.Network.Name, contains(o.Networks, cfg.Network.Name), m.Registry,
+			"networks "+strings.Join(o.Networks, ", "), "run kdev up to re-attach it: nodes cannot reach a mirror off their network"))
+	}
+
+	if e.Kind == nil {
+		return fs, nil
+	}
+	obs, err := e.Kind.Observe(ctx, e.Docker, cfg.Name)
+	if err != nil {
+		return nil, err
+	}
+	if obs == nil || !obs.Running {
+		add(Finding{Item: "cluster " + cfg.Name + " running", Fix: "run kdev up"})
+		return fs, nil
+	}
+	add(Finding{Item: "cluster " + cfg.Name + " running", OK: true, Detail: fmt.Sprintf("%d nodes", len(obs.Nodes))})
+	files, err := cluster.HostsFiles(e.hosts())
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range obs.NodeList() {
+		fs = append(fs, e.doctorNode(ctx, n, nw, files)...)
+	}
+	var urls []string
+	for _, m := range cfg.Mirrors {
+		urls = append(urls, m.RemoteURL)
+	}
+	if down, err := cluster.ProbeUpstreams(ctx, obs.ControlPlaneNode(), urls); err == nil {
+		for _, m := range cfg.Mirrors {
+			why := down[m.RemoteURL]
+			add(finding("upstream "+m.RemoteURL+" reachable from the network", why == "", m.Registry, why,
+				"the mirror serves only what it has cached; check the network, proxy or credentials"))
+		}
+	}
+	if cfg.LocalRegistry.On() {
+		err := get(ctx, hc, fmt.Sprintf("http://127.0.0.1:%d/v2/", cfg.LocalRegistry.Port))
+		add(finding(fmt.Sprintf("local registry reachable from this machine (localhost:%d)", cfg.LocalRegistry.Port), err == nil, "", errText(err), "run kdev up"))
+	}
+	return fs, nil
+}
+
+// doctorNode checks one node in one exec: attachment, name resolution of every
+// mirror, the local registry, then containerd's config_path and each hosts.toml.
+func (e *Env) doctorNode(ctx context.Context, n nodes.Node, nw *network.Info, files []cluster.File) []Finding {
+	cfg := e.Config
+	node := n.String()
+	fs := []Finding{finding("node "+node+" attached to network "+cfg.Network.Name, contains(nw.Containers, node), "", "", "run kdev down and kdev up")}
+	var names []string
+	for _, m := range cfg.Mirrors {
+		names = append(names, registry.MirrorName(m.Registry))
+	}
+	script := `for h in "$@"; do getent hosts "$h" >/dev/null && echo "ok $h" || echo "fail $h"; done`
+	if cfg.LocalRegistry.On() {
+		script += "\n" + `curl -s -o /dev/null -m 3 http://` + registry.LocalName(cfg.Name) + `:5000/v2/ && echo "ok local" || echo "fail local"`
+	}
+	out, err := cluster.Exec(ctx, n, "", "sh", append([]string{"-c", script, "sh"}, names...)...)
+	if err != nil {
+		return append(fs, Finding{Item: "exec in node " + node, Node: node, Detail: err.Error(), Fix: "is the node running? kdev up re-creates a broken cluster"})
+	}
+	for _, m := range cfg.Mirrors {
+		name := registry.MirrorName(m.Registry)
+		fs = append(fs, nodeFinding(node, m.Registry, "mirror name "+name+" resolves in node "+node, strings.Contains(out, "ok "+name+"\n"),
+			"Docker's DNS does not know it: the mirror is stopped or not on the node's network; run kdev up"))
+	}
+	if cfg.LocalRegistry.On() {
+		fs = append(fs, nodeFinding(node, "", "local registry reachable from node "+node, strings.Contains(out, "ok local"), "run kdev up"))
+	}
+	have, configPath, err := cluster.ReadWiring(ctx, n, files)
+	if err != nil {
+		return append(fs, Finding{Item: "read containerd config in " + node, Node: node, Detail: err.Error()})
+	}
+	fs = append(fs, nodeFinding(node, "", "containerd in "+node+" uses config_path", configPath,
+		"every pull on this node ignores the mirrors: run kdev up --recreate"))
+	for _, f := range files {
+		reg := strings.TrimSuffix(strings.TrimPrefix(f.Path, "/etc/containerd/certs.d/"), "/hosts.toml")
+		got := have[f.Path]
+		var parsed map[string]any
+		ok, why := got == f.Content, ""
+		switch {
+		case got == "":
+			why = "missing"
+		case toml.Unmarshal([]byte(got), &parsed) != nil:
+			ok, why = false, "not valid TOML"
+		case !ok:
+			why = "differs from what kdev writes"
+		}
+		fi := nodeFinding(node, reg, f.Path+" in "+node, ok, "run kdev up: it rewrites hosts.toml files that are missing or wrong")
+		fi.Detail = why
+		fs = append(fs, fi)
+	}
+	return fs
+}
+
+func finding(item string, ok bool, reg, detail, fix string) Finding {
+	f := Finding{Item: item, OK: ok, Registry: reg, Detail: detail}
+	if !ok {
+		f.Fix = fix
+	}
+	return f
+}
+
+func nodeFinding(node, reg, item string, ok bool, fix string) Finding {
+	f := finding(item, ok, reg, "", fix)
+	f.Node = node
+	return f
+}
+
+func get(ctx context.Context, hc *http.Client, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,75 @@
+// Package verify is the cache proof: a canary pulled by containerd in the nodes, and
+// the mirror's own counters read around each pull. A hit is real only when the mirror
+// counted it; a pull the mirror did not see went around it.
+package verify
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/kdev-dev/kdev/internal/registry"
+)
+
+// Verdict is the outcome of one mirror's check.
+type Verdict string
+
+// Verdicts. Pass is exit 0; Bypassed, Missed and Failed are exit 1; Unavailable is
+// exit 2: the check could not run, which proves nothing either way.
+const (
+	Pass        Verdict = "pass"
+	Bypassed    Verdict = "bypassed"
+	Missed      Verdict = "missed"
+	Failed      Verdict = "failed"
+	Unavailable Verdict = "unavailable"
+)
+
+// Pull is one canary pull on one node, and what the mirror counted during it.
+type Pull struct {
+	Node     string            `json:"node"`
+	Duration time.Duration     `json:"duration"`
+	Error    string            `json:"error,omitempty"`
+	Delta    registry.Counters `json:"delta"`
+	// NextHost is containerd's "trying next host" for the mirror during the pull.
+	NextHost bool `json:"nextHost"`
+}
+
+// Judge turns a mirror's pulls into a verdict and a reason. The first pull must reach
+// the mirror; every later one (the canary removed in between) must be served from the
+// cache: blob hits and no new misses. mode is the mirror's mode; in cache-only mode
+// there are no proxy counters, so what the mirror served is what counts.
+func Judge(mode registry.Mode, pulls []Pull) (Verdict, string) {
+	if len(pulls) == 0 {
+		return Unavailable, "no pull was made"
+	}
+	for i, p := range pulls {
+		if p.Error != "" {
+			if i == 0 && p.Delta.Requests.Total() == 0 && p.Delta.Served.Total() == 0 {
+				return Bypassed, fmt.Sprintf("the pull on %s failed without reaching the mirror: %s", p.Node, p.Error)
+			}
+			if i == 0 {
+				return Unavailable, "the mirror could not get the canary (upstream unreachable and not cached?): " + p.Error
+			}
+			return Failed, fmt.Sprintf("pull %d on %s failed after the first succeeded: %s", i+1, p.Node, p.Error)
+		}
+		if p.NextHost {
+			return Bypassed, fmt.Sprintf("containerd on %s logged \"trying next host\": it went past the mirror to the upstream", p.Node)
+		}
+		seen := p.Delta.Requests.Total()
+		if mode == registry.ModeCacheOnly {
+			seen = p.Delta.Served.Total()
+		}
+		if seen == 0 {
+			return Bypassed, fmt.Sprintf("the pull on %s succeeded but the mirror counted no request: containerd did not use it", p.Node)
+		}
+		if i == 0 || mode == registry.ModeCacheOnly {
+			continue
+		}
+		if m := p.Delta.Misses.Total(); m > 0 {
+			return Missed, fmt.Sprintf("pull %d on %s missed the cache %d times after the first pull filled it", i+1, p.Node, m)
+		}
+		if p.Delta.Hits.Blob == 0 {
+			return Missed, fmt.Sprintf("pull %d on %s fetched no blob from the cache", i+1, p.Node)
+		}
+	}
+	return Pass, ""
+}

@@ -1,0 +1,51 @@
+package verify
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kdev-dev/kdev/internal/registry"
+)
+
+func delta(req, hits, miss int64) registry.Counters {
+	return registry.Counters{
+		Requests: registry.Split{Blob: req, Manifest: 1},
+		Hits:     registry.Split{Blob: hits},
+		Misses:   registry.Split{Blob: miss},
+		Served:   registry.Split{Blob: req, Manifest: 1},
+	}
+}
+
+func TestJudge(t *testing.T) {
+	miss := Pull{Node: "n1", Delta: delta(2, 0, 2)}
+	hit := Pull{Node: "n2", Delta: delta(2, 2, 0)}
+	tests := []struct {
+		name   string
+		mode   registry.Mode
+		pulls  []Pull
+		want   Verdict
+		reason string
+	}{
+		{"miss then hit", registry.ModeProxy, []Pull{miss, hit}, Pass, ""},
+		{"three nodes", registry.ModeProxy, []Pull{miss, hit, hit}, Pass, ""},
+		{"no pulls", registry.ModeProxy, nil, Unavailable, "no pull"},
+		{"mirror tried but could not get it", registry.ModeProxy, []Pull{{Node: "n1", Error: "not found", Delta: delta(0, 0, 0)}}, Unavailable, "could not get the canary"},
+		{"failed pull that never reached the mirror", registry.ModeProxy, []Pull{{Node: "n1", Error: "no such host"}}, Bypassed, "without reaching the mirror"},
+		{"mirror never saw it", registry.ModeProxy, []Pull{{Node: "n1"}, hit}, Bypassed, "counted no request"},
+		{"second node bypasses", registry.ModeProxy, []Pull{miss, {Node: "n2"}}, Bypassed, "on n2"},
+		{"containerd tried the next host", registry.ModeProxy, []Pull{miss, {Node: "n2", Delta: delta(2, 2, 0), NextHost: true}}, Bypassed, "trying next host"},
+		{"second pull misses", registry.ModeProxy, []Pull{miss, {Node: "n2", Delta: delta(2, 1, 1)}}, Missed, "missed the cache 1 times"},
+		{"second pull no blob hits", registry.ModeProxy, []Pull{miss, {Node: "n2", Delta: delta(1, 0, 0)}}, Missed, "no blob"},
+		{"second pull fails", registry.ModeProxy, []Pull{miss, {Node: "n2", Error: "boom"}}, Failed, "boom"},
+		{"cache-only serves", registry.ModeCacheOnly, []Pull{{Node: "n1", Delta: registry.Counters{Served: registry.Split{Blob: 2, Manifest: 1}}}, {Node: "n1", Delta: registry.Counters{Served: registry.Split{Blob: 2}}}}, Pass, ""},
+		{"cache-only bypassed", registry.ModeCacheOnly, []Pull{{Node: "n1"}}, Bypassed, "counted no request"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, reason := Judge(tc.mode, tc.pulls)
+			if got != tc.want || !strings.Contains(reason, tc.reason) {
+				t.Fatalf("got %s (%s), want %s containing %q", got, reason, tc.want, tc.reason)
+			}
+		})
+	}
+}
