@@ -14,13 +14,16 @@ import (
 	"strings"
 	"testing"
 
+	mobynet "github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/dockertest"
+	"github.com/kdev-dev/kdev/internal/env"
 	"github.com/kdev-dev/kdev/internal/network"
 	"github.com/kdev-dev/kdev/internal/registry"
 	"github.com/kdev-dev/kdev/internal/registrytest"
+	"github.com/kdev-dev/kdev/internal/verify"
 )
 
 func newSuite(t *testing.T) *suite {
@@ -61,6 +64,7 @@ func newSuite(t *testing.T) *suite {
 		u := &upstream{registry: reg, repo: repos[reg]}
 		u.reg = dockertest.StartRegistry(t, api, s.regImage, s.name+"-up-"+registry.Slug(reg), s.name)
 		s.push(u.reg.URL, u.repo, "v1")
+		s.push(u.reg.URL, u.repo, "canary")
 		s.upstreams = append(s.upstreams, u)
 	}
 	s.writeConfig(nil)
@@ -83,10 +87,19 @@ func TestE2E(t *testing.T) {
 	}
 
 	s.run(t, "up creates the cluster on the network with containerd wired", func(t *testing.T) {
-		s.mustKdev("up", "-v")
+		var res struct{ Check []verify.Result }
+		decodeJSON(t, s.mustKdev("up", "-v", "-o", "json"), &res)
 		obs := s.controlPlane()
 		if obs.Workers != 1 || !obs.Running {
 			t.Fatalf("cluster: %+v", obs)
+		}
+		if len(res.Check) != len(s.upstreams) {
+			t.Fatalf("up ended with %d mirror checks, want %d", len(res.Check), len(s.upstreams))
+		}
+		for _, r := range res.Check {
+			if r.Verdict != verify.Pass {
+				t.Errorf("up's check: %s %s (%s)", r.Registry, r.Verdict, r.Reason)
+			}
 		}
 	})
 
@@ -128,6 +141,8 @@ func TestE2E(t *testing.T) {
 		}
 	})
 
+	checkAndDoctor(t, s, worker)
+
 	s.run(t, "up restores a hosts.toml deleted from the worker", func(t *testing.T) {
 		path := "/etc/containerd/certs.d/quay.io/hosts.toml"
 		if _, err := s.exec(worker, "rm", path); err != nil {
@@ -137,7 +152,7 @@ func TestE2E(t *testing.T) {
 			Changed bool
 			Cluster struct{ Wiring []cluster.NodeWiring }
 		}
-		decodeJSON(t, s.mustKdev("up", "-o", "json"), &res)
+		decodeJSON(t, s.mustKdev("up", "--verify=false", "-o", "json"), &res)
 		restored := false
 		for _, w := range res.Cluster.Wiring {
 			restored = restored || (w.Node == worker && len(w.Written) == 1 && w.Written[0] == path)
@@ -153,7 +168,7 @@ func TestE2E(t *testing.T) {
 	s.run(t, "strict: with its mirror stopped a pull fails instead of going around it", func(t *testing.T) {
 		ghcr := s.upstreams[2]
 		s.writeConfig(map[string]string{"ghcr.io": "strict"})
-		s.mustKdev("up")
+		s.mustKdev("up", "--verify=false")
 		s.push(ghcr.reg.URL, ghcr.repo, "v2")
 		s.stop(registry.MirrorName("ghcr.io"))
 		before := s.clientsOf(ghcr.reg.ID)[s.ipOn(cp)]
@@ -173,7 +188,7 @@ func TestE2E(t *testing.T) {
 		}
 		s.deletePods("strict")
 		s.writeConfig(nil)
-		s.mustKdev("up") // restarts the mirror and puts fallback back
+		s.mustKdev("up", "--verify=false") // restarts the mirror and puts fallback back
 	})
 
 	s.run(t, "after down and up, pods start from cache with every upstream gone", func(t *testing.T) {
@@ -222,4 +237,143 @@ func (s *suite) stop(container string) {
 	if _, err := s.api.ContainerStop(context.Background(), container, client.ContainerStopOptions{}); err != nil {
 		s.t.Fatalf("stop %s: %v", container, err)
 	}
+}
+
+// check runs kdev check and returns its exit code and verdicts by registry.
+func (s *suite) check() (int, map[string]verify.Result) {
+	s.t.Helper()
+	code, out, _ := s.kdev("check", "-o", "json")
+	var rs []verify.Result
+	decodeJSON(s.t, out, &rs)
+	by := map[string]verify.Result{}
+	for _, r := range rs {
+		by[r.Registry] = r
+	}
+	return code, by
+}
+
+// doctor runs kdev doctor and returns its exit code and the items that failed.
+func (s *suite) doctor() (int, []string) {
+	s.t.Helper()
+	code, out, _ := s.kdev("doctor", "-o", "json")
+	var fs []env.Finding
+	decodeJSON(s.t, out, &fs)
+	var failed []string
+	for _, f := range fs {
+		if !f.OK {
+			failed = append(failed, f.Item)
+		}
+	}
+	return code, failed
+}
+
+// expectCaught asserts that check fails on reg with verdict want, the other mirrors
+// passing, and that doctor fails naming an item that contains item.
+func (s *suite) expectCaught(regs []string, want verify.Verdict, item string) {
+	s.t.Helper()
+	code, by := s.check()
+	if code != 1 {
+		s.t.Errorf("check: exit %d, want 1", code)
+	}
+	caught := map[string]bool{}
+	for _, reg := range regs {
+		caught[reg] = true
+		if by[reg].Verdict != want || by[reg].Cause == "" {
+			s.t.Errorf("check: %s %s (%s), cause %q; want %s with a likely cause", reg, by[reg].Verdict, by[reg].Reason, by[reg].Cause, want)
+		}
+	}
+	for r, res := range by {
+		if !caught[r] && res.Verdict != verify.Pass {
+			s.t.Errorf("check: %s %s (%s), want pass", r, res.Verdict, res.Reason)
+		}
+	}
+	dcode, failed := s.doctor()
+	named := false
+	for _, f := range failed {
+		named = named || strings.Contains(f, item)
+	}
+	if dcode != 1 || !named {
+		s.t.Fatalf("doctor: exit %d, failed %q; want exit 1 naming %q", dcode, failed, item)
+	}
+}
+
+func checkAndDoctor(t *testing.T, s *suite, worker string) {
+	s.run(t, "check and doctor pass on a healthy environment", func(t *testing.T) {
+		code, by := s.check()
+		for _, u := range s.upstreams {
+			r := by[u.registry]
+			if r.Verdict != verify.Pass || r.Hits == 0 || len(r.Pulls) != 2 {
+				t.Errorf("%s: %+v", u.registry, r)
+			}
+		}
+		if code != 0 {
+			t.Fatalf("check exit %d", code)
+		}
+		if code, failed := s.doctor(); code != 0 {
+			t.Fatalf("doctor exit %d: %v", code, failed)
+		}
+	})
+
+	s.run(t, "a deleted hosts.toml is caught", func(t *testing.T) {
+		if _, err := s.exec(worker, "rm", "/etc/containerd/certs.d/docker.io/hosts.toml"); err != nil {
+			t.Fatal(err)
+		}
+		s.expectCaught([]string{"docker.io"}, verify.Bypassed, "docker.io/hosts.toml in "+worker)
+		s.mustKdev("up", "--verify=false")
+	})
+
+	s.run(t, "a mirror off the network is caught", func(t *testing.T) {
+		if _, err := s.api.NetworkDisconnect(context.Background(), s.name, client.NetworkDisconnectOptions{Container: registry.MirrorName("quay.io")}); err != nil {
+			t.Fatal(err)
+		}
+		s.expectCaught([]string{"quay.io"}, verify.Bypassed, "attached to network")
+		s.mustKdev("up", "--verify=false")
+	})
+
+	s.run(t, "a stopped mirror under fallback is a bypass", func(t *testing.T) {
+		s.stop(registry.MirrorName("docker.io"))
+		s.expectCaught([]string{"docker.io"}, verify.Bypassed, "mirror "+registry.MirrorName("docker.io")+" running")
+		s.mustKdev("up", "--verify=false")
+	})
+
+	s.run(t, "config_path unset on a node is caught", func(t *testing.T) {
+		restart := "systemctl restart containerd && for i in $(seq 50); do ctr version >/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1"
+		if _, err := s.exec(worker, "sh", "-c", "cp /etc/containerd/config.toml /tmp/config.toml.e2e && sed -i '/config_path/d' /etc/containerd/config.toml && "+restart); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if _, err := s.exec(worker, "sh", "-c", "cp /tmp/config.toml.e2e /etc/containerd/config.toml && "+restart); err != nil {
+				t.Errorf("restore containerd config: %v", err)
+			}
+		}()
+		// Without config_path the node ignores every hosts.toml: all mirrors are bypassed.
+		s.expectCaught([]string{"docker.io", "registry.k8s.io", "ghcr.io", "quay.io"}, verify.Bypassed, "uses config_path")
+	})
+
+	s.run(t, "an emptied cache refills, then hits", func(t *testing.T) {
+		ctx := context.Background()
+		name := registry.MirrorName("registry.k8s.io")
+		if _, err := s.api.ContainerRemove(ctx, name, client.ContainerRemoveOptions{Force: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.api.VolumeRemove(ctx, registry.CacheVolume("registry.k8s.io"), client.VolumeRemoveOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		s.mustKdev("up", "--verify=false")
+		code, by := s.check()
+		r := by["registry.k8s.io"]
+		if code != 0 || r.Verdict != verify.Pass || r.Pulls[0].Delta.Misses.Blob == 0 || r.Pulls[1].Delta.Hits.Blob == 0 {
+			t.Fatalf("check exit %d: %+v; want a first pull that misses and a second that hits", code, r)
+		}
+		// The running v1 pod keeps its image on the node, so nothing refills the cache
+		// with it; the last step needs it there, so pull it through the mirror from here.
+		ins, err := s.api.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ins.Container.NetworkSettings.Ports[mobynet.MustParsePort("5000/tcp")][0].HostPort
+		if _, err := registrytest.Pull("http://127.0.0.1:"+port, s.upstreams[1].repo, "v1"); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -82,7 +82,7 @@ func (s *suite) writeConfig(policy map[string]string) {
 		if p == "" {
 			p = "fallback"
 		}
-		fmt.Fprintf(&b, "  - registry: %s\n    remoteURL: %s\n    policy: %s\n", u.registry, u.reg.InNetwork, p)
+		fmt.Fprintf(&b, "  - registry: %s\n    remoteURL: %s\n    policy: %s\n    canary: %s\n", u.registry, u.reg.InNetwork, p, u.ref("canary"))
 	}
 	if err := os.WriteFile(filepath.Join(s.dir, "kdev.yaml"), []byte(b.String()), 0o644); err != nil {
 		s.t.Fatal(err)

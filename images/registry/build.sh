@@ -33,6 +33,9 @@ FROM scratch
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY registry /bin/registry
 COPY config.yml /etc/distribution/config.yml
+# distribution v3 exports OpenTelemetry traces by default and logs a failure every
+# few seconds when no collector listens; the official registry:3 image turns it off too.
+ENV OTEL_TRACES_EXPORTER=none
 VOLUME ["/var/lib/registry"]
 EXPOSE 5000
 ENTRYPOINT ["/bin/registry"]

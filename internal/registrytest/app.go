@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -26,12 +28,19 @@ func BuildStatic(pkgDir, goarch string) ([]byte, error) {
 }
 
 // NewAppImage makes a runnable image: one uncompressed tar layer holding files (path
-// to content, all executable), with entrypoint and a label that makes it unique.
+// to content, all executable) and an id file, with entrypoint; unique makes both the
+// layer and the config unique.
 // containerd checks each layer against the config's diff_ids, so they are real.
 func NewAppImage(files map[string][]byte, entrypoint []string, goarch, unique string) (*Image, error) {
 	var layer bytes.Buffer
 	tw := tar.NewWriter(&layer)
-	for name, content := range files {
+	// The id file makes the layer itself unique: containerd keeps one copy of a layer
+	// per node, so images sharing it would fetch it through only one of their registries.
+	files = maps.Clone(files)
+	files["id"] = []byte(unique)
+	names := slices.Sorted(maps.Keys(files))
+	for _, name := range names {
+		content := files[name]
 		hdr := &tar.Header{Name: name, Mode: 0o755, Size: int64(len(content)), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return nil, err

@@ -43,7 +43,7 @@ func Judge(mode registry.Mode, pulls []Pull) (Verdict, string) {
 	}
 	for i, p := range pulls {
 		if p.Error != "" {
-			if i == 0 && p.Delta.Requests.Total() == 0 && p.Delta.Served.Total() == 0 {
+			if p.Delta.Requests.Total() == 0 && p.Delta.Served.Total() == 0 {
 				return Bypassed, fmt.Sprintf("the pull on %s failed without reaching the mirror: %s", p.Node, p.Error)
 			}
 			if i == 0 {

@@ -36,7 +36,8 @@ func TestJudge(t *testing.T) {
 		{"containerd tried the next host", registry.ModeProxy, []Pull{miss, {Node: "n2", Delta: delta(2, 2, 0), NextHost: true}}, Bypassed, "trying next host"},
 		{"second pull misses", registry.ModeProxy, []Pull{miss, {Node: "n2", Delta: delta(2, 1, 1)}}, Missed, "missed the cache 1 times"},
 		{"second pull no blob hits", registry.ModeProxy, []Pull{miss, {Node: "n2", Delta: delta(1, 0, 0)}}, Missed, "no blob"},
-		{"second pull fails", registry.ModeProxy, []Pull{miss, {Node: "n2", Error: "boom"}}, Failed, "boom"},
+		{"second pull fails at the mirror", registry.ModeProxy, []Pull{miss, {Node: "n2", Error: "boom", Delta: delta(1, 0, 0)}}, Failed, "boom"},
+		{"second node's pull never reaches the mirror", registry.ModeProxy, []Pull{miss, {Node: "n2", Error: "no such host"}}, Bypassed, "on n2 failed without reaching the mirror"},
 		{"cache-only serves", registry.ModeCacheOnly, []Pull{{Node: "n1", Delta: registry.Counters{Served: registry.Split{Blob: 2, Manifest: 1}}}, {Node: "n1", Delta: registry.Counters{Served: registry.Split{Blob: 2}}}}, Pass, ""},
 		{"cache-only bypassed", registry.ModeCacheOnly, []Pull{{Node: "n1"}}, Bypassed, "counted no request"},
 	}
