@@ -1,33 +1,13 @@
 package templates
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/kdev-dev/kdev/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file:\n got:\n%s\nwant:\n%s", name, got, want)
-	}
-}
 
 func TestHostsTOML(t *testing.T) {
 	tests := []struct {
@@ -44,7 +24,7 @@ func TestHostsTOML(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.file, got)
+			golden.Check(t, tc.file, []byte(got))
 			var parsed struct {
 				Server string
 				Host   map[string]struct{ Capabilities []string }
@@ -66,7 +46,7 @@ func TestConfigPathPatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "config-path-v"+string(rune('0'+v))+".toml", got)
+		golden.Check(t, "config-path-v"+string(rune('0'+v))+".toml", []byte(got))
 		var parsed map[string]any
 		if _, err := toml.Decode(got, &parsed); err != nil {
 			t.Fatalf("v%d: not valid TOML: %v", v, err)

@@ -31,16 +31,9 @@ served from its cache. containerd's "trying next host" also counts as a bypass.
 Exit codes: 0 every mirror proved itself; 1 a mirror was bypassed, missed its cache
 or failed (the likely cause is named); 2 the check could not run.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := output(o.output); err != nil {
-				return err
-			}
-			e, _, err := g.environment(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return runCheck(cmd.Context(), o, e, g.streams)
-		},
+		RunE: g.withEnv(&o.output, func(ctx context.Context, e *env.Env, _ *ui.Status) error {
+			return runCheck(ctx, o, e, g.streams)
+		}),
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
 	return cmd

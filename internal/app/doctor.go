@@ -24,16 +24,9 @@ node; containerd's effective config_path and every hosts.toml on every node; eac
 upstream reachable from the network; the local registry from the nodes and from here.
 Exit 1 when anything fails.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := output(o.output); err != nil {
-				return err
-			}
-			e, _, err := g.environment(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return runDoctor(cmd.Context(), o, e, g.streams)
-		},
+		RunE: g.withEnv(&o.output, func(ctx context.Context, e *env.Env, _ *ui.Status) error {
+			return runDoctor(ctx, o, e, g.streams)
+		}),
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
 	return cmd

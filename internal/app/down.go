@@ -24,16 +24,9 @@ mirrors and their caches are shared by every environment on this machine and sta
 so the next up starts warm. --purge also removes the local registry's images and
 every mirror and cache of this environment that no other environment uses.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := output(o.output); err != nil {
-				return err
-			}
-			e, _, err := g.environment(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return runDown(cmd.Context(), o, e, g.streams)
-		},
+		RunE: g.withEnv(&o.output, func(ctx context.Context, e *env.Env, _ *ui.Status) error {
+			return runDown(ctx, o, e, g.streams)
+		}),
 	}
 	cmd.Flags().BoolVar(&o.purge, "purge", false, "also remove caches and pushed images that no other environment uses")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text, or json: what down removed, on stdout")

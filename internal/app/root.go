@@ -85,6 +85,23 @@ func (g *globals) environment(ctx context.Context) (*env.Env, *ui.Status, error)
 	return &env.Env{Config: cfg, Docker: api, Progress: st, Kind: cluster.New(st.Detail)}, st, nil
 }
 
+// withEnv builds a RunE for a command that acts on the environment: it validates the
+// -o value when there is one, loads the configuration, connects to Docker, then runs.
+func (g *globals) withEnv(out *string, run func(ctx context.Context, e *env.Env, st *ui.Status) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if out != nil {
+			if err := output(*out); err != nil {
+				return err
+			}
+		}
+		e, st, err := g.environment(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), e, st)
+	}
+}
+
 // Main runs kdev with the process's arguments and streams and returns its exit code.
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

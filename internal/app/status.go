@@ -21,16 +21,9 @@ func newStatus(g *globals) *cobra.Command {
 		Use:   "status",
 		Short: "Show what exists, its health, and each mirror's hits and misses",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := output(o.output); err != nil {
-				return err
-			}
-			e, _, err := g.environment(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return runStatus(cmd.Context(), o, e, g.streams)
-		},
+		RunE: g.withEnv(&o.output, func(ctx context.Context, e *env.Env, _ *ui.Status) error {
+			return runStatus(ctx, o, e, g.streams)
+		}),
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
 	return cmd

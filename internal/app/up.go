@@ -30,17 +30,10 @@ per upstream, the local registry, and the Kind cluster with every node's contain
 wired to the mirrors. It observes what exists, changes only what differs (a node that
 lost its hosts.toml gets it back), and changes nothing on a second run.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := output(o.output); err != nil {
-				return err
-			}
-			e, st, err := g.environment(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: g.withEnv(&o.output, func(ctx context.Context, e *env.Env, st *ui.Status) error {
 			e.Recreate, e.Wait = o.recreate, o.wait
-			return runUp(cmd.Context(), o, e, st, g.streams)
-		},
+			return runUp(ctx, o, e, st, g.streams)
+		}),
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text, or json: what up found and did, on stdout")
 	cmd.Flags().BoolVar(&o.verify, "verify", true, "end with kdev check: a bypassed mirror fails up; an unreachable upstream is a warning")

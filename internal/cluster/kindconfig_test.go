@@ -2,9 +2,6 @@ package cluster
 
 import (
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,26 +9,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kdev-dev/kdev/internal/config"
+	"github.com/kdev-dev/kdev/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file:\n got:\n%s\nwant:\n%s", name, got, want)
-	}
-}
 
 func TestKindConfigGolden(t *testing.T) {
 	tests := []struct {
@@ -57,7 +36,7 @@ func TestKindConfigGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.file, got)
+			golden.Check(t, tc.file, got)
 			var c v1alpha4.Cluster
 			if err := yaml.UnmarshalStrict(got, &c); err != nil {
 				t.Fatalf("kind would not read it: %v", err)

@@ -27,13 +27,9 @@ func (e *Env) Check(ctx context.Context) ([]verify.Result, error) {
 	if obs == nil || !obs.Running || obs.ControlPlaneNode() == nil {
 		return nil, fmt.Errorf("%w %s: run kdev up first", ErrNoCluster, cfg.Name)
 	}
-	mirrors, err := registry.Mirrors(ctx, e.Docker)
+	byReg, err := mirrorsByRegistry(ctx, e.Docker)
 	if err != nil {
 		return nil, err
-	}
-	byReg := map[string]*registry.Observed{}
-	for _, o := range mirrors {
-		byReg[o.Registry()] = o
 	}
 	var targets []verify.Target
 	for _, m := range cfg.Mirrors {

@@ -44,13 +44,9 @@ func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
 	}
 	add(Finding{Item: "network " + cfg.Network.Name + " exists", OK: true, Detail: nw.Subnet.String()})
 
-	mirrors, err := registry.Mirrors(ctx, e.Docker)
+	byReg, err := mirrorsByRegistry(ctx, e.Docker)
 	if err != nil {
 		return nil, err
-	}
-	byReg := map[string]*registry.Observed{}
-	for _, o := range mirrors {
-		byReg[o.Registry()] = o
 	}
 	hc := &http.Client{Timeout: 2 * time.Second}
 	for _, m := range cfg.Mirrors {

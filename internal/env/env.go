@@ -15,6 +15,7 @@ import (
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/docker"
+	"github.com/kdev-dev/kdev/internal/registry"
 )
 
 // Progress receives what the orchestrator does, step by step.
@@ -69,4 +70,17 @@ func envNetworks(ctx context.Context, api docker.API) (map[string]string, error)
 		out[n.Name] = n.Labels[docker.LabelEnv]
 	}
 	return out, nil
+}
+
+// mirrorsByRegistry returns every kdev mirror on the machine, by upstream host.
+func mirrorsByRegistry(ctx context.Context, api docker.API) (map[string]*registry.Observed, error) {
+	mirrors, err := registry.Mirrors(ctx, api)
+	if err != nil {
+		return nil, err
+	}
+	by := map[string]*registry.Observed{}
+	for _, o := range mirrors {
+		by[o.Registry()] = o
+	}
+	return by, nil
 }

@@ -67,13 +67,9 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 			_ = st.Cluster.CheckReady(ctx) // Ready stays false when it does not answer
 		}
 	}
-	mirrors, err := registry.Mirrors(ctx, e.Docker)
+	byReg, err := mirrorsByRegistry(ctx, e.Docker)
 	if err != nil {
 		return nil, err
-	}
-	byReg := map[string]*registry.Observed{}
-	for _, o := range mirrors {
-		byReg[o.Registry()] = o
 	}
 	sizes, err := registry.VolumeSizes(ctx, e.Docker)
 	if err != nil {

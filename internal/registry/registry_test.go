@@ -1,9 +1,6 @@
 package registry
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,26 +8,8 @@ import (
 
 	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/docker"
+	"github.com/kdev-dev/kdev/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file:\n got:\n%s\nwant:\n%s", name, got, want)
-	}
-}
 
 func TestConfigsGolden(t *testing.T) {
 	tests := []struct {
@@ -48,7 +27,7 @@ func TestConfigsGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name, b)
+			golden.Check(t, tc.name, b)
 			// What the registry itself would read back must be what was meant.
 			parsed, err := configuration.Parse(strings.NewReader(string(b)))
 			if err != nil {
