@@ -26,6 +26,9 @@ type Counters struct {
 	// Served counts successful blob and manifest responses, from the HTTP metrics: the
 	// one count a cache-only mirror (no proxy counters) has of what it served.
 	Served Split `json:"served"`
+	// Answered counts every blob and manifest response, errors included: proof that a
+	// request reached the mirror even when it could not serve it.
+	Answered Split `json:"answered"`
 }
 
 // Sub returns c minus before: what happened between two readings.
@@ -37,6 +40,7 @@ func (c Counters) Sub(before Counters) Counters {
 		PulledBytes: c.PulledBytes - before.PulledBytes,
 		PushedBytes: c.PushedBytes - before.PushedBytes,
 		Served:      c.Served.sub(before.Served),
+		Answered:    c.Answered.sub(before.Answered),
 	}
 }
 
@@ -127,15 +131,18 @@ func ParseCounters(r io.Reader) (Counters, error) {
 				handler = l.GetValue()
 			}
 		}
-		if !strings.HasPrefix(code, "2") {
-			continue
-		}
 		v := int64(m.GetCounter().GetValue())
-		switch handler {
-		case "blob":
-			c.Served.Blob += v
-		case "manifest":
-			c.Served.Manifest += v
+		into := []*Split{&c.Answered}
+		if strings.HasPrefix(code, "2") {
+			into = append(into, &c.Served)
+		}
+		for _, sp := range into {
+			switch handler {
+			case "blob":
+				sp.Blob += v
+			case "manifest":
+				sp.Manifest += v
+			}
 		}
 	}
 	c.PulledBytes = sum("registry_proxy_pulled_bytes_total")

@@ -63,7 +63,11 @@ func TestCountersFromARealProxy(t *testing.T) {
 	if first.Misses.Blob != blobs || first.Hits.Blob != 0 || first.Requests.Blob != blobs || first.Misses.Manifest != 1 {
 		t.Fatalf("first pull: %+v; want %d blob misses, one manifest miss, no hits", first, blobs)
 	}
-	if first.Served.Blob != blobs || first.PulledBytes == 0 {
+	if _, err := registrytest.Pull(proxy.URL, "team/absent", "v1"); err == nil {
+		t.Fatal("pulled an image that exists nowhere")
+	}
+	first = scrape(t).Sub(before)
+	if first.Served.Blob != blobs || first.Answered.Manifest != first.Served.Manifest+1 || first.PulledBytes == 0 {
 		t.Errorf("first pull: served %+v, pulled %d bytes", first.Served, first.PulledBytes)
 	}
 	if _, err := registrytest.Pull(proxy.URL, "team/app", img.Digest); err != nil {

@@ -43,11 +43,11 @@ func Judge(mode registry.Mode, pulls []Pull) (Verdict, string) {
 	}
 	for i, p := range pulls {
 		if p.Error != "" {
-			if p.Delta.Requests.Total() == 0 && p.Delta.Served.Total() == 0 {
+			if p.Delta.Requests.Total() == 0 && p.Delta.Answered.Total() == 0 {
 				return Bypassed, fmt.Sprintf("the pull on %s failed without reaching the mirror: %s", p.Node, p.Error)
 			}
 			if i == 0 {
-				return Unavailable, "the mirror could not get the canary (upstream unreachable and not cached?): " + p.Error
+				return Unavailable, "the mirror was asked but could not serve the canary (is the upstream unreachable and the canary not cached?): " + p.Error
 			}
 			return Failed, fmt.Sprintf("pull %d on %s failed after the first succeeded: %s", i+1, p.Node, p.Error)
 		}
