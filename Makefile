@@ -8,7 +8,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X github.com/kdev-dev/kdev/internal/app.Version=$(VERSION)
 STATICCHECK := $(GO) run -modfile=tools/go.mod honnef.co/go/tools/cmd/staticcheck
 
-.PHONY: all build up down test unit integration e2e lint fmt images docker clean
+.PHONY: all build up down test unit integration e2e bench lint fmt images docker clean
 
 all: build
 
@@ -49,6 +49,11 @@ e2e: docker
 	. bin/images.env && KDEV_TEST_REGISTRY_IMAGE=$$REGISTRY_IMAGE KDEV_E2E_NODE_IMAGE=$$NODE_IMAGE \
 		$(GO) test -race -tags e2e -count=1 -timeout 40m -v ./e2e/ 2>&1 | tee bin/e2e.log | grep -E '^(=== RUN|--- |\s+--- |ok|FAIL|PASS|panic)|_test.go:'; \
 		rc=$${PIPESTATUS[0]}; [ $$rc = 0 ] || tail -n 150 bin/e2e.log; exit $$rc
+
+## bench: what the cache buys, measured (about 15 minutes); see docs/BENCHMARKS.md
+bench: build docker
+	images/build.sh >/dev/null
+	$(GO) run ./bench $(BENCH_FLAGS)
 
 lint:
 	$(GO) vet ./...

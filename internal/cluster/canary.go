@@ -64,9 +64,16 @@ spec:
 
 // RemoveImage deletes an image from the node's CRI store under every name that points
 // at it (tag, digest and ID references alike) and collects its content, so that the
-// next pull fetches every blob again.
+// next pull fetches every blob again. It first waits (up to 15 s) for the kubelet to
+// remove containers of the image: a container left over from a deleted pod keeps the
+// image's snapshots, and containerd then skips fetching those layers, so the mirror
+// would never see them.
 func RemoveImage(ctx context.Context, n nodes.Node, image string) error {
-	script := `d=$(ctr -n k8s.io images ls 2>/dev/null | awk -v img="$1" '$1==img {print $3}')
+	script := `for i in $(seq 75); do
+  ctr -n k8s.io containers ls 2>/dev/null | awk -v img="$1" '$2==img {f=1} END {exit !f}' || break
+  sleep 0.2
+done
+d=$(ctr -n k8s.io images ls 2>/dev/null | awk -v img="$1" '$1==img {print $3}')
 [ -n "$d" ] || exit 0
 ctr -n k8s.io images ls 2>/dev/null | awk -v d="$d" '$3==d {print $1}' | xargs -r ctr -n k8s.io images rm --sync >/dev/null`
 	if _, err := run(ctx, n, "", "sh", "-c", script, "sh", image); err != nil {

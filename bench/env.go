@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
+
+	"github.com/kdev-dev/kdev/internal/cluster"
+	"github.com/kdev-dev/kdev/internal/docker"
+	kdevnet "github.com/kdev-dev/kdev/internal/network"
+)
+
+const envName = "kbench"
+
+// upstream is a plain registry standing in for a public one, reached only through a link.
+type upstream struct {
+	registry string
+	id       string
+	hostAddr string // 127.0.0.1:port, where this machine reaches it
+	link     *link
+}
+
+// startUpstream runs a registry on Docker's default bridge, away from the bench
+// network, so that nodes and mirrors can reach it only through its shaped link.
+func startUpstream(ctx context.Context, api docker.API, image, reg string) (*upstream, error) {
+	port := network.MustParsePort("5000/tcp")
+	res, err := api.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name:       "kbench-upstream-" + strings.NewReplacer(".", "-", ":", "-").Replace(reg),
+		Config:     &container.Config{Image: image, ExposedPorts: network.PortSet{port: {}}},
+		HostConfig: &container.HostConfig{PortBindings: network.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1")}}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create upstream for %s: %w", reg, err)
+	}
+	u := &upstream{registry: reg, id: res.ID}
+	if _, err := api.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
+		return u, err
+	}
+	ins, err := api.ContainerInspect(ctx, res.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		return u, err
+	}
+	u.hostAddr = "127.0.0.1:" + ins.Container.NetworkSettings.Ports[port][0].HostPort
+	return u, waitHTTP("http://" + u.hostAddr + "/v2/")
+}
+
+func (u *upstream) remove(api docker.API) {
+	_, _ = api.ContainerRemove(context.Background(), u.id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+}
+
+// bench holds what every run shares.
+type bench struct {
+	api       docker.API
+	kdev      string
+	dir       string
+	nodeImage string
+	regImage  string
+	rtt       time.Duration
+	rate      float64
+	upstreams []*upstream
+	images    []benchImage
+	archive   []byte // the image set as an OCI layout tarball, for the floor
+	log       func(format string, args ...any)
+}
+
+// openLinks makes the bench network (kdev adopts it by its labels) and starts one
+// shaped link per upstream on its gateway address, before any mirror starts and pings
+// its upstream.
+func (b *bench) openLinks(ctx context.Context) (map[string]string, error) {
+	info, _, err := kdevnet.Ensure(ctx, b.api, envName, envName, "")
+	if err != nil {
+		return nil, err
+	}
+	gw := info.Subnet.Addr().Next()
+	urls := map[string]string{}
+	for _, u := range b.upstreams {
+		if u.link, err = newLink(gw.String()+":0", u.hostAddr, b.rtt, b.rate); err != nil {
+			return nil, fmt.Errorf("link for %s on %s: %w", u.registry, gw, err)
+		}
+		urls[u.registry] = "http://" + u.link.Addr()
+	}
+	return urls, nil
+}
+
+func (b *bench) closeLinks() {
+	for _, u := range b.upstreams {
+		if u.link != nil {
+			_ = u.link.Close()
+			u.link = nil
+		}
+	}
+}
+
+// writeConfig writes kdev.yaml: mirrors in front of the links, or none (direct).
+func (b *bench) writeConfig(urls map[string]string, mirrors bool) error {
+	var s strings.Builder
+	fmt.Fprintf(&s, "apiVersion: kdev.dev/v1alpha1\nkind: Environment\nname: %s\nlocalRegistry:\n  enabled: false\nimages:\n  registry: %s\n  node: %s\n", envName, b.regImage, b.nodeImage)
+	if !mirrors {
+		s.WriteString("mirrors: []\n")
+	} else {
+		s.WriteString("mirrors:\n")
+		for _, u := range b.upstreams {
+			fmt.Fprintf(&s, "  - registry: %s\n    remoteURL: %s\n", u.registry, urls[u.registry])
+		}
+	}
+	return os.WriteFile(filepath.Join(b.dir, "kdev.yaml"), []byte(s.String()), 0o644)
+}
+
+// run executes the kdev binary and returns how long it took.
+func (b *bench) run(args ...string) (time.Duration, error) {
+	cmd := exec.Command(b.kdev, append([]string{"-f", filepath.Join(b.dir, "kdev.yaml")}, args...)...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(b.dir, "kubeconfig"))
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &bytes.Buffer{}, &errb
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("kdev %s: %w\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return time.Since(start), nil
+}
+
+// controlPlane returns the cluster's control-plane node.
+func (b *bench) controlPlane(ctx context.Context) (nodes.Node, error) {
+	obs, err := cluster.New(nil).Observe(ctx, b.api, envName)
+	if err != nil || obs == nil {
+		return nil, fmt.Errorf("observe cluster: %v", err)
+	}
+	return obs.ControlPlaneNode(), nil
+}
+
+// deployments renders one Deployment per image, ready once the program answers.
+func deployments(imgs []benchImage) string {
+	var s strings.Builder
+	for i, im := range imgs {
+		fmt.Fprintf(&s, `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app%d, labels: {app.kubernetes.io/part-of: kdev-bench}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: app%d}}
+  template:
+    metadata: {labels: {app: app%d}}
+    spec:
+      tolerations: [{operator: Exists}]
+      containers:
+      - name: app
+        image: %s
+        imagePullPolicy: IfNotPresent
+        readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}
+---
+`, i+1, i+1, i+1, im.Ref())
+	}
+	return s.String()
+}
+
+// deployAndWait applies the Deployments and returns the time until all are Available.
+func deployAndWait(ctx context.Context, cp nodes.Node, imgs []benchImage) (time.Duration, error) {
+	start := time.Now()
+	if out, err := cluster.Kubectl(ctx, cp, deployments(imgs), "apply", "-f", "-"); err != nil {
+		return 0, fmt.Errorf("apply: %w\n%s", err, out)
+	}
+	if out, err := cluster.Kubectl(ctx, cp, "", "wait", "--for=condition=Available", "deployment", "-l", "app.kubernetes.io/part-of=kdev-bench", "--timeout=900s"); err != nil {
+		return 0, fmt.Errorf("wait: %w\n%s", err, out)
+	}
+	return time.Since(start), nil
+}
+
+func waitHTTP(url string) error {
+	hc := &http.Client{Timeout: time.Second}
+	for range 100 {
+		if resp, err := hc.Get(url); err == nil {
+			return resp.Body.Close()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer", url)
+}

@@ -1,0 +1,158 @@
+// Command bench measures what kdev's cache buys: the time from `kubectl apply` of one
+// Deployment per image until every pod is Ready, on a fresh cluster, pulling straight
+// from the upstreams (direct), through empty mirrors (cold), through full mirrors
+// (warm), and with the images imported from a local tarball (floor). The upstreams sit
+// behind a link shaped like an internet path. Run it with `make bench`.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kdev-dev/kdev/internal/docker"
+	"github.com/kdev-dev/kdev/internal/registrytest"
+)
+
+// result is one scenario's figures, as written to results.json.
+type result struct {
+	Name    string    `json:"name"`
+	Median  float64   `json:"medianSeconds"`
+	Runs    []float64 `json:"runs"`
+	Goal    string    `json:"goal,omitempty"`
+	Ratio   float64   `json:"ratio,omitempty"`
+	GoalMet *bool     `json:"goalMet,omitempty"`
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	runs := flag.Int("runs", 3, "runs per scenario (the median is reported)")
+	nImages := flag.Int("images", 6, "images in the set")
+	sizeMB := flag.Int("mb", 600, "size of the image set in MB")
+	rate := flag.Float64("rate", 100e6, "link rate, bits per second each way")
+	rtt := flag.Duration("rtt", 40*time.Millisecond, "link round-trip time")
+	only := flag.String("scenarios", "direct,cold,warm,floor", "scenarios to run, in order (warm needs cold first)")
+	out := flag.String("out", "bench/out/results.json", "where to write the figures")
+	kdevBin := flag.String("kdev", "bin/kdev", "the kdev binary to measure")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	api, err := docker.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	env, err := os.ReadFile("bin/images.env")
+	if err != nil {
+		return fmt.Errorf("%w: run `make images` first", err)
+	}
+	b := &bench{api: api, kdev: *kdevBin, rtt: *rtt, rate: *rate, log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }}
+	for _, line := range strings.Split(string(env), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		switch k {
+		case "NODE_IMAGE":
+			b.nodeImage = v
+		case "REGISTRY_IMAGE":
+			b.regImage = v
+		}
+	}
+	if b.dir, err = os.MkdirTemp("", "kdev-bench-"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(b.dir)
+
+	setup := time.Now()
+	hello, err := registrytest.BuildStatic("e2e/testdata/hello", runtime.GOARCH)
+	if err != nil {
+		return err
+	}
+	// Hosts of the bench's own: a run ends with `kdev down --purge`, which must never
+	// empty a user's real docker.io cache.
+	registries := []string{"docker.bench.test", "k8s.bench.test", "ghcr.bench.test", "quay.bench.test"}
+	if b.images, err = imageSet(*nImages, *sizeMB, registries, hello); err != nil {
+		return err
+	}
+	defer func() {
+		for _, u := range b.upstreams {
+			u.remove(api)
+		}
+		_, _ = b.run("down", "--purge", "-q")
+	}()
+	for _, reg := range registries {
+		u, err := startUpstream(ctx, api, b.regImage, reg)
+		if u != nil {
+			b.upstreams = append(b.upstreams, u)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, im := range b.images {
+		u := b.upstreams[slices.Index(registries, im.Registry)]
+		if err := registrytest.Push("http://"+u.hostAddr, im.Repo, im.Tag, im.Image); err != nil {
+			return fmt.Errorf("seed %s: %w", im.Ref(), err)
+		}
+	}
+	var arch bytes.Buffer
+	if err := ociArchive(&arch, b.images); err != nil {
+		return err
+	}
+	b.archive = arch.Bytes()
+	b.log("image set: %d images, %.0f MB distinct, link %.0f Mbit/s, %v RTT; setup %.0fs",
+		len(b.images), float64(totalBytes(b.images))/1e6, *rate/1e6, *rtt, time.Since(setup).Seconds())
+
+	var results []result
+	for _, name := range strings.Split(*only, ",") {
+		sc, ok := scenarios[name]
+		if !ok {
+			return fmt.Errorf("no scenario %q", name)
+		}
+		r := result{Name: name}
+		for i := range *runs {
+			d, err := b.runOnce(ctx, sc)
+			if err != nil {
+				return fmt.Errorf("%s run %d: %w", name, i+1, err)
+			}
+			b.log("%s run %d: %.1fs", name, i+1, d.Seconds())
+			r.Runs = append(r.Runs, d.Seconds())
+		}
+		r.Median = median(r.Runs)
+		results = append(results, r)
+	}
+	judge(results)
+	printTable(os.Stdout, results)
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(results, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(*out, append(data, '\n'), 0o644)
+}
+
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
+
+	"github.com/kdev-dev/kdev/internal/cluster"
+)
+
+// scenario is one way of getting the image set into a fresh cluster.
+type scenario struct {
+	name string
+	// mirrors says whether the cluster pulls through kdev's mirrors.
+	mirrors bool
+	// purge empties the caches before the run (cold).
+	purge bool
+	// prepare runs after the cluster is up and before the Deployments are applied; its
+	// time counts (floor: importing the tarball is how the images get in).
+	prepare func(ctx context.Context, b *bench, urls map[string]string) error
+}
+
+var scenarios = map[string]scenario{
+	"direct": {name: "direct", prepare: wireDirect},
+	"cold":   {name: "cold", mirrors: true, purge: true},
+	"warm":   {name: "warm", mirrors: true},
+	"floor":  {name: "floor", prepare: importArchive},
+}
+
+// runOnce brings a fresh cluster up for the scenario and times the Deployments.
+func (b *bench) runOnce(ctx context.Context, sc scenario) (time.Duration, error) {
+	if sc.purge {
+		if _, err := b.run("down", "--purge", "-q"); err != nil {
+			return 0, err
+		}
+	}
+	urls, err := b.openLinks(ctx)
+	defer b.closeLinks()
+	if err != nil {
+		return 0, err
+	}
+	if err := b.writeConfig(urls, sc.mirrors); err != nil {
+		return 0, err
+	}
+	up, err := b.run("up", "-q", "--verify=false")
+	if err != nil {
+		return 0, err
+	}
+	b.log("  %s: kdev up %.1fs", sc.name, up.Seconds())
+	defer func() {
+		if _, err := b.run("down", "-q"); err != nil {
+			b.log("  down: %v", err)
+		}
+	}()
+	cp, err := b.controlPlane(ctx)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if sc.prepare != nil {
+		if err := sc.prepare(ctx, b, urls); err != nil {
+			return 0, err
+		}
+	}
+	prep := time.Since(start)
+	d, err := deployAndWait(ctx, cp, b.images)
+	return prep + d, err
+}
+
+// wireDirect points every node's containerd straight at the links, as plain kind with
+// a registry config does: no mirror in between.
+func wireDirect(ctx context.Context, b *bench, urls map[string]string) error {
+	obs, err := cluster.New(nil).Observe(ctx, b.api, envName)
+	if err != nil {
+		return err
+	}
+	for _, n := range obs.NodeList() {
+		for _, u := range b.upstreams {
+			toml := fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", urls[u.registry], urls[u.registry])
+			path := "/etc/containerd/certs.d/" + u.registry + "/hosts.toml"
+			if _, err := cluster.Exec(ctx, n, toml, "sh", "-c", `mkdir -p "$(dirname "$1")" && cat > "$1"`, "sh", path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// importArchive loads the image set into every node from a local tarball: no network.
+func importArchive(ctx context.Context, b *bench, _ map[string]string) error {
+	obs, err := cluster.New(nil).Observe(ctx, b.api, envName)
+	if err != nil {
+		return err
+	}
+	for _, n := range obs.NodeList() {
+		if err := nodeutils.LoadImageArchive(n, bytes.NewReader(b.archive)); err != nil {
+			return fmt.Errorf("import into %s: %w", n, err)
+		}
+	}
+	return nil
+}
