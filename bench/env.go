@@ -67,8 +67,7 @@ type bench struct {
 	dir       string
 	nodeImage string
 	regImage  string
-	rtt       time.Duration
-	rate      float64
+	line      *line // the one imitated internet connection every link shares
 	upstreams []*upstream
 	images    []benchImage
 	archive   []byte // the image set as an OCI layout tarball, for the floor
@@ -86,7 +85,7 @@ func (b *bench) openLinks(ctx context.Context) (map[string]string, error) {
 	gw := info.Subnet.Addr().Next()
 	urls := map[string]string{}
 	for _, u := range b.upstreams {
-		if u.link, err = newLink(gw.String()+":0", u.hostAddr, b.rtt, b.rate); err != nil {
+		if u.link, err = newLink(gw.String()+":0", u.hostAddr, b.line); err != nil {
 			return nil, fmt.Errorf("link for %s on %s: %w", u.registry, gw, err)
 		}
 		urls[u.registry] = "http://" + u.link.Addr()
@@ -116,6 +115,21 @@ func (b *bench) writeConfig(urls map[string]string, mirrors bool) error {
 		}
 	}
 	return os.WriteFile(filepath.Join(b.dir, "kdev.yaml"), []byte(s.String()), 0o644)
+}
+
+// purge empties the bench's mirror caches. down --purge removes only the mirrors the
+// config names, so it runs with a config that names them all, whatever the last
+// scenario wrote (direct and floor name none).
+func (b *bench) purge() error {
+	urls := map[string]string{}
+	for _, u := range b.upstreams {
+		urls[u.registry] = "http://purge.invalid"
+	}
+	if err := b.writeConfig(urls, true); err != nil {
+		return err
+	}
+	_, err := b.run("down", "--purge", "-q")
+	return err
 }
 
 // run executes the kdev binary and returns how long it took.

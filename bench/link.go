@@ -8,27 +8,59 @@ import (
 	"time"
 )
 
-// link is a TCP proxy that imitates an internet path to an upstream: every chunk is
-// delivered one-way delay later, and each direction is limited to rate bytes per
-// second. This kernel has no netem qdisc (CONFIG_NET_SCH_NETEM is off), so the shaping
-// lives here, in user space, on this machine only.
+// pacer is one direction of the imitated internet connection: every byte through it,
+// on any connection of any link, shares its rate, as on a real access link.
+type pacer struct {
+	mu   sync.Mutex
+	rate float64 // bytes per second
+	next time.Time
+}
+
+func newPacer(bitsPerSecond float64) *pacer { return &pacer{rate: bitsPerSecond / 8} }
+
+// wait blocks until n more bytes fit on the line.
+func (p *pacer) wait(n int) {
+	p.mu.Lock()
+	now := time.Now()
+	if p.next.Before(now) {
+		p.next = now
+	}
+	p.next = p.next.Add(time.Duration(float64(n) / p.rate * float64(time.Second)))
+	until := p.next
+	p.mu.Unlock()
+	time.Sleep(time.Until(until))
+}
+
+// line is the imitated internet connection that all links share.
+type line struct {
+	down, up *pacer // toward the nodes and mirrors, toward the upstreams
+	delay    time.Duration
+}
+
+func newLine(rtt time.Duration, bitsPerSecond float64) *line {
+	return &line{down: newPacer(bitsPerSecond), up: newPacer(bitsPerSecond), delay: rtt / 2}
+}
+
+// link is a TCP proxy to one upstream over the shared line: every chunk is delivered
+// one-way delay later, paced by the line's rate in its direction. This kernel has no
+// netem qdisc (CONFIG_NET_SCH_NETEM is off), so the shaping lives here, in user space,
+// on this machine only.
 type link struct {
 	ln     net.Listener
 	target string
-	delay  time.Duration
-	rate   float64 // bytes per second, each direction
+	line   *line
 	wg     sync.WaitGroup
 }
 
-// newLink listens on addr and forwards every connection to target through the shaper.
-func newLink(addr, target string, rtt time.Duration, bitsPerSecond float64) (*link, error) {
-	ln, err := net.Listen("tcp", addr)
+// newLink listens on addr and forwards every connection to target over the line.
+func newLink(addr, target string, ln *line) (*link, error) {
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	l := &link{ln: ln, target: target, delay: rtt / 2, rate: bitsPerSecond / 8}
-	l.wg.Go(l.serve)
-	return l, nil
+	k := &link{ln: l, target: target, line: ln}
+	k.wg.Go(k.serve)
+	return k, nil
 }
 
 func (l *link) Addr() string { return l.ln.Addr().String() }
@@ -59,8 +91,8 @@ func (l *link) handle(c net.Conn) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{}, 2)
-	go func() { l.pipe(ctx, u, c); done <- struct{}{} }()
-	go func() { l.pipe(ctx, c, u); done <- struct{}{} }()
+	go func() { l.pipe(ctx, u, c, l.line.up); done <- struct{}{} }()
+	go func() { l.pipe(ctx, c, u, l.line.down); done <- struct{}{} }()
 	<-done
 }
 
@@ -70,9 +102,10 @@ type chunk struct {
 }
 
 // pipe copies src to dst: a reader stamps each chunk with its due time (now + delay),
-// a writer holds it until then and paces it to the rate. Chunks in flight overlap, as
-// packets on a long path do, so the delay adds latency without capping throughput.
-func (l *link) pipe(ctx context.Context, dst io.WriteCloser, src io.Reader) {
+// a writer holds it until then and until the line has room for it. Chunks in flight
+// overlap, as packets on a long path do, so the delay adds latency without capping
+// throughput; the line's pacer caps it, across every connection.
+func (l *link) pipe(ctx context.Context, dst io.WriteCloser, src io.Reader, p *pacer) {
 	q := make(chan chunk, 4096)
 	go func() {
 		defer close(q)
@@ -81,7 +114,7 @@ func (l *link) pipe(ctx context.Context, dst io.WriteCloser, src io.Reader) {
 			n, err := src.Read(buf)
 			if n > 0 {
 				select {
-				case q <- chunk{time.Now().Add(l.delay), buf[:n]}:
+				case q <- chunk{time.Now().Add(l.line.delay), buf[:n]}:
 				case <-ctx.Done():
 					return
 				}
@@ -91,20 +124,13 @@ func (l *link) pipe(ctx context.Context, dst io.WriteCloser, src io.Reader) {
 			}
 		}
 	}()
-	next := time.Now() // when the pacer may send again
 	for c := range q {
 		if d := time.Until(c.at); d > 0 {
 			time.Sleep(d)
 		}
-		if now := time.Now(); next.Before(now) {
-			next = now
-		}
+		p.wait(len(c.data))
 		if _, err := dst.Write(c.data); err != nil {
 			break
-		}
-		next = next.Add(time.Duration(float64(len(c.data)) / l.rate * float64(time.Second)))
-		if d := time.Until(next); d > 0 {
-			time.Sleep(d)
 		}
 	}
 	if cw, ok := dst.(interface{ CloseWrite() error }); ok {

@@ -61,7 +61,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("%w: run `make images` first", err)
 	}
-	b := &bench{api: api, kdev: *kdevBin, rtt: *rtt, rate: *rate, log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }}
+	b := &bench{api: api, kdev: *kdevBin, line: newLine(*rtt, *rate), log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }}
 	for _, line := range strings.Split(string(env), "\n") {
 		k, v, _ := strings.Cut(line, "=")
 		switch k {
@@ -91,7 +91,9 @@ func run() error {
 		for _, u := range b.upstreams {
 			u.remove(api)
 		}
-		_, _ = b.run("down", "--purge", "-q")
+		if err := b.purge(); err != nil {
+			b.log("cleanup: %v", err)
+		}
 	}()
 	for _, reg := range registries {
 		u, err := startUpstream(ctx, api, b.regImage, reg)

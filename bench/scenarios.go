@@ -33,7 +33,7 @@ var scenarios = map[string]scenario{
 // runOnce brings a fresh cluster up for the scenario and times the Deployments.
 func (b *bench) runOnce(ctx context.Context, sc scenario) (time.Duration, error) {
 	if sc.purge {
-		if _, err := b.run("down", "--purge", "-q"); err != nil {
+		if err := b.purge(); err != nil {
 			return 0, err
 		}
 	}
