@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,7 +63,7 @@ func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
 		}
 		ready := o.APIPort != 0 && get(ctx, hc, fmt.Sprintf("http://127.0.0.1:%d/v2/", o.APIPort)) == nil
 		add(finding("mirror "+name+" running and answering", ready, m.Registry, "mode "+string(o.Mode()), "docker logs "+name+" says why; kdev up re-creates it"))
-		add(finding("mirror "+name+" attached to network "+cfg.Network.Name, contains(o.Networks, cfg.Network.Name), m.Registry,
+		add(finding("mirror "+name+" attached to network "+cfg.Network.Name, slices.Contains(o.Networks, cfg.Network.Name), m.Registry,
 			"networks "+strings.Join(o.Networks, ", "), "run kdev up to re-attach it: nodes cannot reach a mirror off their network"))
 	}
 
@@ -108,7 +109,7 @@ func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
 func (e *Env) doctorNode(ctx context.Context, n nodes.Node, nw *network.Info, files []cluster.File) []Finding {
 	cfg := e.Config
 	node := n.String()
-	fs := []Finding{finding("node "+node+" attached to network "+cfg.Network.Name, contains(nw.Containers, node), "", "", "run kdev down and kdev up")}
+	fs := []Finding{finding("node "+node+" attached to network "+cfg.Network.Name, slices.Contains(nw.Containers, node), "", "", "run kdev down and kdev up")}
 	var names []string
 	for _, m := range cfg.Mirrors {
 		names = append(names, registry.MirrorName(m.Registry))
@@ -186,13 +187,4 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

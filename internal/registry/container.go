@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -112,7 +113,7 @@ func ensure(ctx context.Context, api docker.API, spec Spec, nets []string) (*Obs
 		return nil, "", err
 	}
 	for _, n := range nets {
-		if contains(obs.Networks, n) {
+		if slices.Contains(obs.Networks, n) {
 			continue
 		}
 		if _, err := api.NetworkConnect(ctx, n, client.NetworkConnectOptions{Container: obs.ID}); err != nil {
@@ -199,13 +200,4 @@ func logs(ctx context.Context, api docker.API, id string) string {
 	var out bytes.Buffer
 	_, _ = stdcopy.StdCopy(&out, &out, rc)
 	return out.String()
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

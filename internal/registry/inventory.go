@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/moby/moby/client"
@@ -50,7 +51,7 @@ func (o *Observed) Mode() Mode { return Mode(o.Labels[docker.LabelMode]) }
 
 // Detach disconnects a container from a network; a container already gone is no error.
 func Detach(ctx context.Context, api docker.API, o *Observed, net string) error {
-	if !contains(o.Networks, net) {
+	if !slices.Contains(o.Networks, net) {
 		return nil
 	}
 	_, err := api.NetworkDisconnect(ctx, net, client.NetworkDisconnectOptions{Container: o.ID, Force: true})
