@@ -48,12 +48,18 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 	}
 	res.Network, res.NetworkCreated, res.Changed = info, created, created
 
+	// One listing serves both: ensuring the configured mirrors does not change which
+	// unconfigured ones are attached, nor the remotes of other environments' mirrors.
+	mirrors, err := registry.Mirrors(ctx, e.Docker)
+	if err != nil {
+		return nil, err
+	}
 	if len(cfg.Mirrors) > 0 {
-		if err := e.upMirrors(ctx, res, pw); err != nil {
+		if err := e.upMirrors(ctx, res, pw, mirrors); err != nil {
 			return res, err
 		}
 	}
-	if err := e.detachStaleMirrors(ctx, res); err != nil {
+	if err := e.detachStaleMirrors(ctx, res, mirrors); err != nil {
 		return res, err
 	}
 	if err := e.upLocal(ctx, res); err != nil {
@@ -67,14 +73,14 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 	return res, nil
 }
 
-func (e *Env) upMirrors(ctx context.Context, res *UpResult, pw map[string]string) error {
+func (e *Env) upMirrors(ctx context.Context, res *UpResult, pw map[string]string, mirrors []*registry.Observed) error {
 	cfg := e.Config
 	var names []string
 	for _, m := range cfg.Mirrors {
 		names = append(names, m.Registry)
 	}
 	done := e.Progress.Step("Mirrors " + strings.Join(names, ", "))
-	if err := e.checkShared(ctx); err != nil {
+	if err := e.checkShared(ctx, mirrors); err != nil {
 		done("", err)
 		return err
 	}
@@ -111,11 +117,7 @@ func (e *Env) upMirrors(ctx context.Context, res *UpResult, pw map[string]string
 
 // checkShared refuses to change a mirror that another environment uses with another
 // upstream: mirrors are shared by every environment on the machine.
-func (e *Env) checkShared(ctx context.Context) error {
-	mirrors, err := registry.Mirrors(ctx, e.Docker)
-	if err != nil {
-		return err
-	}
+func (e *Env) checkShared(ctx context.Context, mirrors []*registry.Observed) error {
 	owners, err := envNetworks(ctx, e.Docker)
 	if err != nil {
 		return err
@@ -145,11 +147,7 @@ func (e *Env) checkShared(ctx context.Context) error {
 }
 
 // detachStaleMirrors disconnects mirrors that this environment no longer configures.
-func (e *Env) detachStaleMirrors(ctx context.Context, res *UpResult) error {
-	mirrors, err := registry.Mirrors(ctx, e.Docker)
-	if err != nil {
-		return err
-	}
+func (e *Env) detachStaleMirrors(ctx context.Context, res *UpResult, mirrors []*registry.Observed) error {
 	want := map[string]bool{}
 	for _, m := range e.Config.Mirrors {
 		want[m.Registry] = true

@@ -82,13 +82,11 @@ func hostPort(ports network.PortMap, port string) int {
 }
 
 // ensure makes the container of spec exist, run, and be attached to every network in
-// nets (the first is the one it is created on). A container whose spec hash differs is
+// nets (the first is the one it is created on), starting from obs, what the caller just
+// observed of it (nil when there is none). A container whose spec hash differs is
 // re-created; its volume, and so its data, stays.
-func ensure(ctx context.Context, api docker.API, spec Spec, nets []string) (*Observed, Action, error) {
-	obs, err := inspect(ctx, api, spec.Name)
-	if err != nil {
-		return nil, "", err
-	}
+func ensure(ctx context.Context, api docker.API, spec Spec, nets []string, obs *Observed) (*Observed, Action, error) {
+	var err error
 	action := Unchanged
 	if obs != nil {
 		if obs.Labels[docker.LabelManaged] != "true" || obs.Labels[docker.LabelRole] != spec.Role {

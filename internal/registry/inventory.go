@@ -1,8 +1,12 @@
 package registry
 
 import (
+	"strconv"
+	"strings"
+
 	"context"
 	"fmt"
+	"github.com/moby/moby/api/types/container"
 	"slices"
 	"sort"
 
@@ -17,18 +21,36 @@ func Mirrors(ctx context.Context, api docker.API) ([]*Observed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list mirrors: %w", err)
 	}
-	var out []*Observed
+	out := make([]*Observed, 0, len(list.Items))
 	for _, c := range list.Items {
-		o, err := inspect(ctx, api, c.ID)
-		if err != nil {
-			return nil, err
-		}
-		if o != nil {
-			out = append(out, o)
-		}
+		out = append(out, fromSummary(c))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// fromSummary reads what kdev needs from the container list itself, so that listing
+// the mirrors is one Docker call, not one more per mirror.
+func fromSummary(c container.Summary) *Observed {
+	o := &Observed{ID: c.ID, State: string(c.State), Image: c.Image, Labels: c.Labels}
+	if len(c.Names) > 0 {
+		o.Name = strings.TrimPrefix(c.Names[0], "/")
+	}
+	if c.NetworkSettings != nil {
+		for n := range c.NetworkSettings.Networks {
+			o.Networks = append(o.Networks, n)
+		}
+		sort.Strings(o.Networks)
+	}
+	for _, p := range c.Ports {
+		switch strconv.Itoa(int(p.PrivatePort)) {
+		case registryPort:
+			o.APIPort = int(p.PublicPort)
+		case debugPort:
+			o.DebugPort = int(p.PublicPort)
+		}
+	}
+	return o
 }
 
 // Local returns the environment's local registry container, or nil.

@@ -35,7 +35,7 @@ func EnsureLocal(ctx context.Context, api docker.API, env string, port int, imag
 			return res, err
 		}
 	}
-	obs, action, err := ensure(ctx, api, spec, []string{net})
+	obs, action, err := ensure(ctx, api, spec, []string{net}, cur)
 	if err != nil {
 		return res, err
 	}

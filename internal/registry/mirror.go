@@ -51,7 +51,7 @@ func EnsureMirror(ctx context.Context, api docker.API, m config.Mirror, image, p
 	if err != nil {
 		return res, err
 	}
-	obs, action, err := ensure(ctx, api, spec, nets)
+	obs, action, err := ensure(ctx, api, spec, nets, old)
 	if err != nil {
 		return res, err
 	}
@@ -65,7 +65,7 @@ func EnsureMirror(ctx context.Context, api docker.API, m config.Mirror, image, p
 			if spec, err = MirrorSpec(m, image, password, ModeCacheOnly); err != nil {
 				return res, err
 			}
-			if obs, _, err = ensure(ctx, api, spec, nets); err != nil {
+			if obs, _, err = ensure(ctx, api, spec, nets, obs); err != nil {
 				return res, err
 			}
 			res.Container, res.Mode, res.Warning = obs, ModeCacheOnly, why
