@@ -102,16 +102,41 @@ func (b *bench) closeLinks() {
 	}
 }
 
-// writeConfig writes kdev.yaml: mirrors in front of the links, or none (direct).
-func (b *bench) writeConfig(urls map[string]string, mirrors bool) error {
+// shape is the environment a run asks kdev for.
+type shape struct {
+	mirrors int // 0: none (direct, floor); the first four front one upstream each
+	workers int
+	canary  bool // give each mirror a canary, so that `kdev check` can prove it
+}
+
+// mirrorHosts names the bench's mirrors: one per upstream, then extra hosts (for the
+// scaling runs) that fetch from the same upstreams in turn.
+func (b *bench) mirrorHosts(n int) []string {
+	var hs []string
+	for i := range n {
+		if i < len(b.upstreams) {
+			hs = append(hs, b.upstreams[i].registry)
+		} else {
+			hs = append(hs, fmt.Sprintf("r%d.bench.test", i+1))
+		}
+	}
+	return hs
+}
+
+// writeConfig writes kdev.yaml for the shape, with the mirrors fetching through urls.
+func (b *bench) writeConfig(urls map[string]string, sh shape) error {
 	var s strings.Builder
-	fmt.Fprintf(&s, "apiVersion: kdev.dev/v1alpha1\nkind: Environment\nname: %s\nlocalRegistry:\n  enabled: false\nimages:\n  registry: %s\n  node: %s\n", envName, b.regImage, b.nodeImage)
-	if !mirrors {
+	fmt.Fprintf(&s, "apiVersion: kdev.dev/v1alpha1\nkind: Environment\nname: %s\nlocalRegistry:\n  enabled: false\nimages:\n  registry: %s\n  node: %s\ncluster:\n  workers: %d\n", envName, b.regImage, b.nodeImage, sh.workers)
+	if sh.mirrors == 0 {
 		s.WriteString("mirrors: []\n")
 	} else {
 		s.WriteString("mirrors:\n")
-		for _, u := range b.upstreams {
-			fmt.Fprintf(&s, "  - registry: %s\n    remoteURL: %s\n", u.registry, urls[u.registry])
+		for i, h := range b.mirrorHosts(sh.mirrors) {
+			u := b.upstreams[i%len(b.upstreams)]
+			fmt.Fprintf(&s, "  - registry: %s\n    remoteURL: %s\n", h, urls[u.registry])
+			if sh.canary {
+				fmt.Fprintf(&s, "    canary: %s/%s\n", h, canaryRepo)
+			}
 		}
 	}
 	return os.WriteFile(filepath.Join(b.dir, "kdev.yaml"), []byte(s.String()), 0o644)
@@ -125,7 +150,7 @@ func (b *bench) purge() error {
 	for _, u := range b.upstreams {
 		urls[u.registry] = "http://purge.invalid"
 	}
-	if err := b.writeConfig(urls, true); err != nil {
+	if err := b.writeConfig(urls, shape{mirrors: maxMirrors}); err != nil {
 		return err
 	}
 	_, err := b.run("down", "--purge", "-q")
@@ -136,11 +161,11 @@ func (b *bench) purge() error {
 func (b *bench) run(args ...string) (time.Duration, error) {
 	cmd := exec.Command(b.kdev, append([]string{"-f", filepath.Join(b.dir, "kdev.yaml")}, args...)...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(b.dir, "kubeconfig"))
-	var errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &bytes.Buffer{}, &errb
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("kdev %s: %w\n%s", strings.Join(args, " "), err, errb.String())
+		return 0, fmt.Errorf("kdev %s: %w\n%s", strings.Join(args, " "), err, out.String())
 	}
 	return time.Since(start), nil
 }

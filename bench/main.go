@@ -25,12 +25,33 @@ import (
 
 // result is one scenario's figures, as written to results.json.
 type result struct {
-	Name    string    `json:"name"`
-	Median  float64   `json:"medianSeconds"`
+	Name string `json:"name"`
+	// Unit is "MiB" for memory; empty means seconds.
+	Unit    string    `json:"-"`
+	Median  float64   `json:"-"`
 	Runs    []float64 `json:"runs"`
 	Goal    string    `json:"goal,omitempty"`
 	Ratio   float64   `json:"ratio,omitempty"`
 	GoalMet *bool     `json:"goalMet,omitempty"`
+}
+
+// MarshalJSON names the median by its unit: medianSeconds, or medianMiB.
+func (r result) MarshalJSON() ([]byte, error) {
+	out := struct {
+		Name          string    `json:"name"`
+		MedianSeconds *float64  `json:"medianSeconds,omitempty"`
+		MedianMiB     *float64  `json:"medianMiB,omitempty"`
+		Runs          []float64 `json:"runs"`
+		Goal          string    `json:"goal,omitempty"`
+		Ratio         float64   `json:"ratio,omitempty"`
+		GoalMet       *bool     `json:"goalMet,omitempty"`
+	}{Name: r.Name, Runs: r.Runs, Goal: r.Goal, Ratio: r.Ratio, GoalMet: r.GoalMet}
+	if r.Unit == "MiB" {
+		out.MedianMiB = &r.Median
+	} else {
+		out.MedianSeconds = &r.Median
+	}
+	return json.Marshal(out)
 }
 
 func main() {
@@ -46,7 +67,7 @@ func run() error {
 	sizeMB := flag.Int("mb", 600, "size of the image set in MB")
 	rate := flag.Float64("rate", 100e6, "link rate, bits per second each way")
 	rtt := flag.Duration("rtt", 40*time.Millisecond, "link round-trip time")
-	only := flag.String("scenarios", "direct,cold,warm,floor", "scenarios to run, in order (warm needs cold first)")
+	only := flag.String("scenarios", "direct,cold,warm,floor,kdev,scale", "scenarios to run, in order (warm needs cold first)")
 	out := flag.String("out", "bench/out/results.json", "where to write the figures")
 	kdevBin := flag.String("kdev", "bin/kdev", "the kdev binary to measure")
 	flag.Parse()
@@ -75,6 +96,10 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(b.dir)
+	// Bare kind writes its kubeconfig here, not into the user's.
+	if err := os.Setenv("KUBECONFIG", filepath.Join(b.dir, "kubeconfig")); err != nil {
+		return err
+	}
 
 	setup := time.Now()
 	hello, err := registrytest.BuildStatic("e2e/testdata/hello", runtime.GOARCH)
@@ -110,6 +135,17 @@ func run() error {
 			return fmt.Errorf("seed %s: %w", im.Ref(), err)
 		}
 	}
+	repo, tag, _ := strings.Cut(canaryRepo, ":")
+	for _, u := range b.upstreams {
+		// Each upstream's canary is its own image, as real canaries are.
+		canary, err := assemble([][]byte{tarOf(map[string][]byte{"hello": hello, "upstream": []byte(u.registry)})})
+		if err != nil {
+			return err
+		}
+		if err := registrytest.Push("http://"+u.hostAddr, repo, tag, canary); err != nil {
+			return fmt.Errorf("seed the canary on %s: %w", u.registry, err)
+		}
+	}
 	var arch bytes.Buffer
 	if err := ociArchive(&arch, b.images); err != nil {
 		return err
@@ -120,9 +156,24 @@ func run() error {
 
 	var results []result
 	for _, name := range strings.Split(*only, ",") {
+		var group func(context.Context, int) ([]result, error)
+		switch name {
+		case "kdev":
+			group = b.kdevFigures
+		case "scale":
+			group = b.scaling
+		}
+		if group != nil {
+			rs, err := group(ctx, *runs)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			results = append(results, rs...)
+			continue
+		}
 		sc, ok := scenarios[name]
 		if !ok {
-			return fmt.Errorf("no scenario %q", name)
+			return fmt.Errorf("no scenario %q (known: direct, cold, warm, floor, kdev, scale)", name)
 		}
 		r := result{Name: name}
 		for i := range *runs {

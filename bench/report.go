@@ -7,7 +7,9 @@ import (
 )
 
 // judge sets each scenario's goal ratio from issue 6: warm at least 10x faster than
-// direct and at most 1.5x the floor; cold at most 1.10x direct.
+// direct and at most 1.5x the floor; cold at most 1.10x direct; `kdev up` at most
+// 1.15x bare cluster creation; absolute bounds for a no-op up, status and a mirror's
+// memory, judged as measured/bound.
 func judge(rs []result) {
 	by := map[string]*result{}
 	for i := range rs {
@@ -29,6 +31,20 @@ func judge(rs []result) {
 		ratio := cold.Median / direct.Median
 		set(cold, "cold/direct <= 1.10", ratio, ratio <= 1.10)
 	}
+	if up, bare := by["kdev-up"], by["bare-create"]; up != nil && bare != nil && bare.Median > 0 {
+		ratio := up.Median / bare.Median
+		set(up, "kdev-up/bare-create <= 1.15", ratio, ratio <= 1.15)
+	}
+	for name, bound := range map[string]float64{"noop-up": 1.5, "status": 0.3, "mirror-rss": 30} {
+		if r := by[name]; r != nil {
+			unit := r.Unit
+			if unit == "" {
+				unit = "s"
+			}
+			ratio := r.Median / bound
+			set(r, fmt.Sprintf("<= %g %s", bound, unit), ratio, ratio <= 1)
+		}
+	}
 }
 
 func printTable(w io.Writer, rs []result) {
@@ -37,13 +53,24 @@ func printTable(w io.Writer, rs []result) {
 	for _, r := range rs {
 		runs := ""
 		for _, x := range r.Runs {
-			runs += fmt.Sprintf("%.1f ", x)
+			if x < 1 {
+				runs += fmt.Sprintf("%.2f ", x)
+			} else {
+				runs += fmt.Sprintf("%.1f ", x)
+			}
 		}
 		met, ratio := "", ""
 		if r.GoalMet != nil {
 			met, ratio = fmt.Sprint(*r.GoalMet), fmt.Sprintf("%.2f", r.Ratio)
 		}
-		fmt.Fprintf(tw, "%s\t%.1fs\t%s\t%s\t%s\t%s\n", r.Name, r.Median, runs, r.Goal, ratio, met)
+		unit, prec := r.Unit, 1
+		if unit == "" {
+			unit = "s"
+		}
+		if r.Median < 1 {
+			prec = 2
+		}
+		fmt.Fprintf(tw, "%s\t%.*f %s\t%s\t%s\t%s\t%s\n", r.Name, prec, r.Median, unit, runs, r.Goal, ratio, met)
 	}
 	_ = tw.Flush()
 }

@@ -42,7 +42,11 @@ func (b *bench) runOnce(ctx context.Context, sc scenario) (time.Duration, error)
 	if err != nil {
 		return 0, err
 	}
-	if err := b.writeConfig(urls, sc.mirrors); err != nil {
+	sh := shape{}
+	if sc.mirrors {
+		sh.mirrors = len(b.upstreams)
+	}
+	if err := b.writeConfig(urls, sh); err != nil {
 		return 0, err
 	}
 	up, err := b.run("up", "-q", "--verify=false")

@@ -98,6 +98,9 @@ func printCheck(w io.Writer, results []verify.Result) error {
 	}
 	for _, r := range results {
 		if r.Verdict == verify.Pass {
+			if r.Reason != "" {
+				fmt.Fprintf(w, "\n%s passed; note: %s\n", r.Registry, r.Reason)
+			}
 			continue
 		}
 		fmt.Fprintf(w, "\n%s %s: %s\n", r.Registry, r.Verdict, r.Reason)

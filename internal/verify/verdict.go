@@ -35,12 +35,15 @@ type Pull struct {
 
 // Judge turns a mirror's pulls into a verdict and a reason. The first pull must reach
 // the mirror; every later one (the canary removed in between) must be served from the
-// cache: blob hits and no new misses. mode is the mirror's mode; in cache-only mode
-// there are no proxy counters, so what the mirror served is what counts.
+// cache: hits, blob hits when it asked for blobs, and no new misses. A pass can carry a
+// note as its reason (otherwise ""): a later pull that needed no layer proves the manifest
+// only. mode is the mirror's mode; in cache-only mode there are no proxy counters, so
+// what the mirror served is what counts.
 func Judge(mode registry.Mode, pulls []Pull) (Verdict, string) {
 	if len(pulls) == 0 {
 		return Unavailable, "no pull was made"
 	}
+	note := ""
 	for i, p := range pulls {
 		if p.Error != "" {
 			if p.Delta.Requests.Total() == 0 && p.Delta.Answered.Total() == 0 {
@@ -67,9 +70,17 @@ func Judge(mode registry.Mode, pulls []Pull) (Verdict, string) {
 		if m := p.Delta.Misses.Total(); m > 0 {
 			return Missed, fmt.Sprintf("pull %d on %s missed the cache %d times after the first pull filled it", i+1, p.Node, m)
 		}
-		if p.Delta.Hits.Blob == 0 {
+		if p.Delta.Hits.Total() == 0 {
+			return Missed, fmt.Sprintf("pull %d on %s fetched nothing from the cache", i+1, p.Node)
+		}
+		if p.Delta.Requests.Blob > 0 && p.Delta.Hits.Blob == 0 {
 			return Missed, fmt.Sprintf("pull %d on %s fetched no blob from the cache", i+1, p.Node)
 		}
+		if p.Delta.Requests.Blob == 0 && note == "" {
+			// containerd keeps a layer while any image uses it: a canary that shares its
+			// layers with another image on the node needs only its manifest.
+			note = fmt.Sprintf("pull %d on %s needed no layer (the node holds them for another image): the cache served its manifest", i+1, p.Node)
+		}
 	}
-	return Pass, ""
+	return Pass, note
 }
