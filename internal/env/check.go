@@ -50,10 +50,15 @@ func (e *Env) Check(ctx context.Context) ([]verify.Result, error) {
 	done := e.Progress.Step(fmt.Sprintf("Checking %d mirrors on %d nodes", len(targets), len(obs.Nodes)))
 	results := verify.Check(ctx, obs.ControlPlaneNode(), obs.NodeList(), targets)
 	var failed []string
+	passed := true
 	for _, r := range results {
 		if r.Verdict != verify.Pass && r.Verdict != verify.Unavailable {
 			failed = append(failed, r.Registry)
 		}
+		passed = passed && r.Verdict == verify.Pass
+	}
+	if err := e.recordProof(ctx, obs.ControlPlaneNode(), byReg, passed); err != nil {
+		e.Progress.Warn("could not record the check's outcome in the cluster (the next up proves it again): " + firstLine(err))
 	}
 	if len(failed) > 0 {
 		if fs, err := e.Doctor(ctx); err == nil {

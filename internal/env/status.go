@@ -2,6 +2,7 @@ package env
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -51,42 +52,41 @@ type LocalStatus struct {
 	Enabled   bool   `json:"enabled"`
 }
 
-// Status observes the environment without changing anything.
+// Status observes the environment without changing anything. It asks Docker for every
+// piece at once, then the cluster and the mirrors at once: `kdev status` is meant to be
+// run often (prompts, watch, Makefiles), so its time is the slowest question, not the sum.
 func (e *Env) Status(ctx context.Context) (*Status, error) {
 	cfg := e.Config
 	st := &Status{Name: cfg.Name}
-	var err error
-	if st.Network, err = network.Inspect(ctx, e.Docker, cfg.Name, cfg.Network.Name); err != nil {
-		return nil, err
-	}
+	var (
+		wg                         sync.WaitGroup
+		netErr, obsErr, mErr, lErr error
+		byReg                      map[string]*registry.Observed
+		sizes                      map[string]int64
+		local                      *registry.Observed
+	)
+	wg.Go(func() { st.Network, netErr = network.Inspect(ctx, e.Docker, cfg.Name, cfg.Network.Name) })
 	if e.Kind != nil {
-		if st.Cluster, err = e.Kind.Observe(ctx, e.Docker, cfg.Name); err != nil {
-			return nil, err
-		}
-		if st.Cluster != nil && st.Cluster.Running {
-			_ = st.Cluster.CheckReady(ctx) // Ready stays false when it does not answer
-		}
+		wg.Go(func() { st.Cluster, obsErr = e.Kind.Observe(ctx, e.Docker, cfg.Name) })
 	}
-	byReg, err := mirrorsByRegistry(ctx, e.Docker)
-	if err != nil {
+	wg.Go(func() { byReg, mErr = mirrorsByRegistry(ctx, e.Docker) })
+	wg.Go(func() {
+		var err error
+		if sizes, err = registry.VolumeSizes(ctx, e.Docker); err != nil {
+			sizes = map[string]int64{}
+		}
+	})
+	wg.Go(func() { local, lErr = registry.Local(ctx, e.Docker, cfg.Name) })
+	wg.Wait()
+	if err := errors.Join(netErr, obsErr, mErr, lErr); err != nil {
 		return nil, err
 	}
-	sizes, err := registry.VolumeSizes(ctx, e.Docker)
-	if err != nil {
-		sizes = map[string]int64{}
-	}
+
 	hc := &http.Client{Timeout: 2 * time.Second}
-	// From a node, upstreams are seen as the mirrors see them; without a cluster, from here.
-	var inNet map[string]string
-	if c := st.Cluster; c != nil && c.Running && c.ControlPlaneNode() != nil {
-		var urls []string
-		for _, m := range cfg.Mirrors {
-			urls = append(urls, m.RemoteURL)
-		}
-		inNet, _ = cluster.ProbeUpstreams(ctx, c.ControlPlaneNode(), urls)
-	}
 	st.Mirrors = make([]MirrorStatus, len(cfg.Mirrors))
-	var wg sync.WaitGroup
+	// From a node, upstreams are seen as the mirrors see them; without a cluster, from here.
+	c := st.Cluster
+	inCluster := c != nil && c.Running && c.ControlPlaneNode() != nil
 	for i, m := range cfg.Mirrors {
 		ms := &st.Mirrors[i]
 		*ms = MirrorStatus{Registry: m.Registry, RemoteURL: m.RemoteURL, Policy: string(m.Policy),
@@ -95,11 +95,8 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 			ms.CacheBytes = s
 		}
 		o := byReg[m.Registry]
-		if inNet == nil {
+		if !inCluster {
 			wg.Go(func() { ms.UpstreamReachable, ms.UpstreamError = reachable(ctx, hc, m.RemoteURL) })
-		} else {
-			ms.UpstreamError = inNet[m.RemoteURL]
-			ms.UpstreamReachable = ms.UpstreamError == ""
 		}
 		if o == nil {
 			continue
@@ -120,12 +117,29 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 			ms.Counters, ms.HitRatio = &c, c.HitRatio()
 		})
 	}
+	if inCluster {
+		wg.Go(func() { _ = c.CheckReady(ctx) }) // Ready stays false when it does not answer
+		wg.Go(func() {
+			var urls []string
+			for _, m := range cfg.Mirrors {
+				urls = append(urls, m.RemoteURL)
+			}
+			inNet, err := cluster.ProbeUpstreams(ctx, c.ControlPlaneNode(), urls)
+			for i, m := range cfg.Mirrors {
+				ms := &st.Mirrors[i]
+				if err != nil { // ask from here, then
+					ms.UpstreamReachable, ms.UpstreamError = reachable(ctx, hc, m.RemoteURL)
+					continue
+				}
+				ms.UpstreamError = inNet[m.RemoteURL]
+				ms.UpstreamReachable = ms.UpstreamError == ""
+			}
+		})
+	}
 	wg.Wait()
 	ls := &LocalStatus{Container: registry.LocalName(cfg.Name), State: "missing", Port: cfg.LocalRegistry.Port, Enabled: cfg.LocalRegistry.On()}
-	if o, err := registry.Local(ctx, e.Docker, cfg.Name); err != nil {
-		return nil, err
-	} else if o != nil {
-		ls.State = o.State
+	if local != nil {
+		ls.State = local.State
 	}
 	st.LocalRegistry = ls
 	return st, nil

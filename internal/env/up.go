@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/network"
@@ -23,7 +24,9 @@ type UpResult struct {
 	Local          *registry.LocalResult   `json:"localRegistry,omitempty"`
 	Cluster        *ClusterResult          `json:"cluster,omitempty"`
 	Check          []verify.Result         `json:"check,omitempty"`
-	Changed        bool                    `json:"changed"`
+	// ProvenAt is when this very setup passed the check, when up did not repeat it.
+	ProvenAt *time.Time `json:"provenAt,omitempty"`
+	Changed  bool       `json:"changed"`
 }
 
 // Up brings the environment to its configuration: network, mirrors, local registry.
