@@ -31,7 +31,7 @@ const (
 // library, waiting for the node to be Ready as `kdev up` does), then `kdev check`, a
 // no-op `kdev up`, `kdev status` and the resident memory of the idle mirrors.
 func (b *bench) kdevFigures(ctx context.Context, runs int) ([]result, error) {
-	names := []string{"bare-create", "kdev-up", "kdev-check", "noop-up", "status", "mirror-rss"}
+	names := []string{"bare-create", "kdev-up", "kdev-check", "noop-up", "status", "mirror-rss", "mirror-pss"}
 	rs := map[string]*result{}
 	for _, n := range names {
 		rs[n] = &result{Name: n}
@@ -68,12 +68,13 @@ func (b *bench) kdevFigures(ctx context.Context, runs int) ([]result, error) {
 				}
 				add("status", d)
 			}
-			rss, err := mirrorRSS(ctx, b.api)
+			mem, err := mirrorMemory(ctx, b.api)
 			if err != nil {
 				return err
 			}
-			for _, r := range rss {
-				rs["mirror-rss"].Runs = append(rs["mirror-rss"].Runs, r)
+			for _, m := range mem {
+				rs["mirror-rss"].Runs = append(rs["mirror-rss"].Runs, m.rss)
+				rs["mirror-pss"].Runs = append(rs["mirror-pss"].Runs, m.pss)
 			}
 			return nil
 		})
@@ -87,7 +88,7 @@ func (b *bench) kdevFigures(ctx context.Context, runs int) ([]result, error) {
 	for _, n := range names {
 		r := rs[n]
 		r.Median = median(r.Runs)
-		if n == "mirror-rss" {
+		if strings.HasPrefix(n, "mirror-") {
 			r.Unit = "MiB"
 		}
 		out = append(out, *r)
@@ -167,14 +168,19 @@ func (b *bench) bareCreate(ctx context.Context) (time.Duration, error) {
 	return time.Since(start), err
 }
 
-// mirrorRSS returns the resident memory, in MiB, of every running kdev mirror: VmRSS
-// of the registry process, read from /proc on this machine (Linux, the engine local).
-func mirrorRSS(ctx context.Context, api docker.API) ([]float64, error) {
+// memory is one process's resident memory, in MiB: all of it (RSS), and its
+// proportional share (PSS), which divides pages shared with other processes (the same
+// binary in every mirror) among them.
+type memory struct{ rss, pss float64 }
+
+// mirrorMemory measures every running kdev mirror's registry process, read from /proc
+// on this machine (Linux, the engine local).
+func mirrorMemory(ctx context.Context, api docker.API) ([]memory, error) {
 	ms, err := registry.Mirrors(ctx, api)
 	if err != nil {
 		return nil, err
 	}
-	var out []float64
+	var out []memory
 	for _, m := range ms {
 		ins, err := api.ContainerInspect(ctx, m.ID, client.ContainerInspectOptions{})
 		if err != nil {
@@ -184,11 +190,15 @@ func mirrorRSS(ctx context.Context, api docker.API) ([]float64, error) {
 		if st == nil || st.Pid == 0 {
 			continue
 		}
-		kb, err := vmRSS(st.Pid)
+		rss, err := procKB(fmt.Sprintf("/proc/%d/status", st.Pid), "VmRSS:")
 		if err != nil {
 			return nil, fmt.Errorf("memory of %s: %w (the bench reads /proc: run it on the engine's machine)", m.Name, err)
 		}
-		out = append(out, float64(kb)/1024)
+		pss, err := procKB(fmt.Sprintf("/proc/%d/smaps_rollup", st.Pid), "Pss:")
+		if err != nil {
+			return nil, fmt.Errorf("memory of %s: %w", m.Name, err)
+		}
+		out = append(out, memory{float64(rss) / 1024, float64(pss) / 1024})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no running mirror to measure")
@@ -196,17 +206,18 @@ func mirrorRSS(ctx context.Context, api docker.API) ([]float64, error) {
 	return out, nil
 }
 
-func vmRSS(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+// procKB reads a "Key:   123 kB" line of a /proc file.
+func procKB(path, key string) (int64, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), key); ok {
 			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	return 0, fmt.Errorf("no %s in %s", key, path)
 }

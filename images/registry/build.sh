@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# build.sh builds the mirror and local-registry image from distribution v3's cmd/registry,
-# with no registry access: a static binary in a FROM scratch image, laid out like the
-# official registry:3 image (same entrypoint, config path and data folder), so kdev
-# treats both alike. Last line on stdout: REGISTRY_IMAGE=<ref>.
+# build.sh builds the mirror and local-registry image from distribution v3 with no
+# registry access: main.go (distribution's registry with the filesystem driver and the
+# proxy only) as a static binary in a FROM scratch image, laid out like the official
+# registry:3 image (same entrypoint, config path and data folder), so kdev treats both
+# alike. Last line on stdout: REGISTRY_IMAGE=<ref>.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
@@ -10,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 version=$(awk '$1 == "require" && $2 ~ /distribution/ {print $3}' "$here/go.mod")
 ref=${KDEV_REGISTRY_IMAGE:-kdev.local/registry:${version#v}}
-hash=$(inputs_hash "$here/build.sh" "$here/go.mod" "$here/go.sum" "$here/config.yml" "$here/../lib.sh" -- "$ref")
+hash=$(inputs_hash "$here/build.sh" "$here/go.mod" "$here/go.sum" "$here/config.yml" "$here/main.go" "$here/../lib.sh" -- "$ref")
 
 if image_current "$ref" "$hash"; then
   log "registry image $ref is up to date"
@@ -21,8 +22,7 @@ fi
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 build_binary() {
-  cd "$here" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$ctx/registry" \
-    github.com/distribution/distribution/v3/cmd/registry
+  cd "$here" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$ctx/registry" .
 }
 build_image() {
   cp "$here/config.yml" "$ctx/config.yml"
