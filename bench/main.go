@@ -63,6 +63,7 @@ func main() {
 
 func run() error {
 	runs := flag.Int("runs", 3, "runs per scenario (the median is reported)")
+	scaleRuns := flag.Int("scale-runs", 1, "runs per shape in the scale scenario, which has no goal")
 	nImages := flag.Int("images", 6, "images in the set")
 	sizeMB := flag.Int("mb", 600, "size of the image set in MB")
 	rate := flag.Float64("rate", 100e6, "link rate, bits per second each way")
@@ -164,7 +165,11 @@ func run() error {
 			group = b.scaling
 		}
 		if group != nil {
-			rs, err := group(ctx, *runs)
+			n := *runs
+			if name == "scale" {
+				n = *scaleRuns
+			}
+			rs, err := group(ctx, n)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}

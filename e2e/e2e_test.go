@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	mobynet "github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
@@ -133,11 +134,18 @@ func TestE2E(t *testing.T) {
 		}
 	})
 
-	s.run(t, "a second up changes nothing", func(t *testing.T) {
-		var res struct{ Changed bool }
+	s.run(t, "a second up changes nothing and does not repeat the check that passed", func(t *testing.T) {
+		var res struct {
+			Changed  bool
+			Check    []verify.Result
+			ProvenAt *time.Time
+		}
 		decodeJSON(t, s.mustKdev("up", "-o", "json"), &res)
 		if res.Changed {
 			t.Fatal("second up reported changes")
+		}
+		if res.ProvenAt == nil || len(res.Check) != 0 {
+			t.Fatalf("second up: provenAt %v and %d checks, want the first up's pass reused", res.ProvenAt, len(res.Check))
 		}
 	})
 
@@ -320,6 +328,15 @@ func checkAndDoctor(t *testing.T, s *suite, worker string) {
 		}
 		s.expectCaught([]string{"docker.io"}, verify.Bypassed, "docker.io/hosts.toml in "+worker)
 		s.mustKdev("up", "--verify=false")
+		// The failed check withdrew the earlier pass: the next up proves it again.
+		var res struct {
+			Check    []verify.Result
+			ProvenAt *time.Time
+		}
+		decodeJSON(t, s.mustKdev("up", "-o", "json"), &res)
+		if res.ProvenAt != nil || len(res.Check) != len(s.upstreams) {
+			t.Fatalf("up after a failed check: provenAt %v, %d checks; want a new check", res.ProvenAt, len(res.Check))
+		}
 	})
 
 	s.run(t, "a mirror off the network is caught", func(t *testing.T) {

@@ -12,12 +12,31 @@ import (
 // canaryNamespace holds the short-lived pods that pull canaries.
 const canaryNamespace = "kube-system"
 
-// PullViaPod makes the node's kubelet pull image through CRI, exactly as it pulls any
-// pod's image: a pod pinned to the node with imagePullPolicy Always. It returns when
-// the image is pulled (the container need not run) or the pull failed, and deletes the
-// pod. kdev does not use ctr here: ctr ignores the CRI registry config, which is what
-// the check must exercise. cp is a control-plane node, for kubectl.
-func PullViaPod(ctx context.Context, cp, node nodes.Node, image, name string) (time.Duration, error) {
+// PodPull is how the kubelet's pull of one image went.
+type PodPull struct {
+	Image string
+	// Duration is the kubelet's own figure for the pull when it reported one, else the
+	// time from the pod's creation until kdev saw the image pulled.
+	Duration time.Duration
+	Err      error
+}
+
+// PullViaPod makes the node's kubelet pull images through CRI, exactly as it pulls any
+// pod's image: one pod pinned to the node, one container per image, imagePullPolicy
+// Always. No container is ever created: each asks to run as root and as non-root at
+// once, which the kubelet refuses (CreateContainerConfigError) only after it has pulled
+// the image. So a canary never runs, and no container holds its snapshots afterwards.
+// kdev does not use ctr here: ctr ignores the CRI registry config, which is what the
+// check must exercise. cp is a control-plane node, for kubectl. The pod is deleted.
+func PullViaPod(ctx context.Context, cp, node nodes.Node, images []string, name string) ([]PodPull, error) {
+	var containers strings.Builder
+	for i, img := range images {
+		fmt.Fprintf(&containers, `  - name: c%d
+    image: %s
+    imagePullPolicy: Always
+    securityContext: {runAsNonRoot: true, runAsUser: 0}
+`, i, img)
+	}
 	pod := fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata:
@@ -28,74 +47,137 @@ spec:
   nodeName: %s
   restartPolicy: Never
   terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  enableServiceLinks: false
   tolerations: [{operator: Exists}]
   containers:
-  - name: canary
-    image: %s
-    imagePullPolicy: Always
-`, name, canaryNamespace, node.String(), image)
+%s`, name, canaryNamespace, node.String(), containers.String())
 	start := time.Now()
 	if _, err := Kubectl(ctx, cp, pod, "apply", "-f", "-"); err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer func() {
-		_, _ = Kubectl(context.WithoutCancel(ctx), cp, "", "delete", "pod", "-n", canaryNamespace, name, "--wait=true", "--grace-period=0", "--force", "--ignore-not-found")
+		_, _ = Kubectl(context.WithoutCancel(ctx), cp, "", "delete", "pod", "-n", canaryNamespace, name, "--wait=false", "--grace-period=0", "--force", "--ignore-not-found")
 	}()
-	jsonpath := `{.status.containerStatuses[0].imageID}|{.status.containerStatuses[0].state.waiting.reason}|{.status.containerStatuses[0].state.waiting.message}`
-	for {
-		out, err := Kubectl(ctx, cp, "", "get", "pod", "-n", canaryNamespace, name, "-o", "jsonpath="+jsonpath)
-		if err != nil {
-			return 0, err
-		}
-		parts := strings.SplitN(out, "|", 3)
-		switch {
-		case len(parts) == 3 && parts[0] != "":
-			return time.Since(start), nil
-		case len(parts) == 3 && (parts[1] == "ErrImagePull" || parts[1] == "ImagePullBackOff" || parts[1] == "InvalidImageName"):
-			return time.Since(start), fmt.Errorf("%s could not pull %s: %s", node, image, firstLine(parts[2]))
-		}
+	out := make([]PodPull, len(images))
+	for i, img := range images {
+		out[i].Image = img
+	}
+	ctx, cancel := context.WithTimeout(ctx, pullTimeout)
+	defer cancel()
+	jsonpath := `{range .status.containerStatuses[*]}{.name}|{.state.waiting.reason}|{.imageID}|{.state.waiting.message}{"\n"}{end}`
+	for pending := len(images); pending > 0; {
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return nil, fmt.Errorf("%s did not pull %s within %s: %w", node, strings.Join(images, ", "), pullTimeout, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
+		}
+		status, err := Kubectl(ctx, cp, "", "get", "pod", "-n", canaryNamespace, name, "-o", "jsonpath="+jsonpath)
+		if err != nil {
+			return nil, err
+		}
+		pending = len(images)
+		for _, line := range strings.Split(status, "\n") {
+			f := strings.SplitN(line, "|", 4)
+			var i int
+			if len(f) != 4 || !strings.HasPrefix(f[0], "c") {
+				continue
+			}
+			if _, err := fmt.Sscanf(f[0], "c%d", &i); err != nil || i < 0 || i >= len(images) {
+				continue
+			}
+			switch {
+			case f[1] == "CreateContainerConfigError" || f[2] != "":
+				if out[i].Duration == 0 {
+					out[i].Duration = time.Since(start)
+				}
+				pending--
+			case f[1] == "ErrImagePull" || f[1] == "ImagePullBackOff" || f[1] == "InvalidImageName":
+				out[i].Err = fmt.Errorf("%s could not pull %s: %s", node, images[i], firstLine(f[3]))
+				pending--
+			}
+		}
+	}
+	kubeletDurations(ctx, cp, name, out)
+	return out, nil
+}
+
+// pullTimeout bounds one pod's pulls: canaries are small.
+const pullTimeout = 3 * time.Minute
+
+// kubeletDurations replaces measured durations with the kubelet's own, from its
+// "Successfully pulled image "x" in 1.2s (1.2s including waiting)" events: the pulls
+// of one pod are queued one after the other, so kdev's own clock counts the queue.
+func kubeletDurations(ctx context.Context, cp nodes.Node, pod string, pulls []PodPull) {
+	out, err := Kubectl(ctx, cp, "", "get", "events", "-n", canaryNamespace,
+		"--field-selector", "involvedObject.name="+pod+",reason=Pulled", "-o", `jsonpath={range .items[*]}{.message}{"\n"}{end}`)
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(out, "\n") {
+		rest, ok := strings.CutPrefix(line, `Successfully pulled image "`)
+		if !ok {
+			continue
+		}
+		img, rest, ok := strings.Cut(rest, `" in `)
+		if !ok {
+			continue
+		}
+		tok, _, _ := strings.Cut(rest, " ")
+		d, err := time.ParseDuration(tok)
+		if err != nil {
+			continue
+		}
+		for i := range pulls {
+			if pulls[i].Image == img && pulls[i].Err == nil {
+				pulls[i].Duration = d
+			}
 		}
 	}
 }
 
-// RemoveImage deletes an image from the node's CRI store under every name that points
-// at it (tag, digest and ID references alike) and collects its content, so that the
+// RemoveImages deletes images from the node's CRI store under every name that points at
+// them (tag, digest and ID references alike) and collects their content, so that the
 // next pull fetches every blob again. It first waits (up to 15 s) for the kubelet to
-// remove containers of the image: a container left over from a deleted pod keeps the
+// remove containers of the images: a container left over from a deleted pod keeps an
 // image's snapshots, and containerd then skips fetching those layers, so the mirror
 // would never see them.
-func RemoveImage(ctx context.Context, n nodes.Node, image string) error {
+func RemoveImages(ctx context.Context, n nodes.Node, images []string) error {
 	script := `for i in $(seq 75); do
-  ctr -n k8s.io containers ls 2>/dev/null | awk -v img="$1" '$2==img {f=1} END {exit !f}' || break
+  ctr -n k8s.io containers ls 2>/dev/null | awk -v imgs="$*" 'BEGIN {n = split(imgs, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1} want[$2] {f = 1} END {exit !f}' || break
   sleep 0.2
 done
-d=$(ctr -n k8s.io images ls 2>/dev/null | awk -v img="$1" '$1==img {print $3}')
-[ -n "$d" ] || exit 0
-ctr -n k8s.io images ls 2>/dev/null | awk -v d="$d" '$3==d {print $1}' | xargs -r ctr -n k8s.io images rm --sync >/dev/null`
-	if _, err := run(ctx, n, "", "sh", "-c", script, "sh", image); err != nil {
-		return fmt.Errorf("remove image %s: %w", image, err)
+ls=$(ctr -n k8s.io images ls 2>/dev/null)
+for img in "$@"; do
+  d=$(printf '%s\n' "$ls" | awk -v img="$img" '$1 == img {print $3}')
+  [ -n "$d" ] && printf '%s\n' "$ls" | awk -v d="$d" '$3 == d {print $1}'
+done | sort -u | xargs -r ctr -n k8s.io images rm --sync >/dev/null`
+	if _, err := run(ctx, n, "", "sh", append([]string{"-c", script, "sh"}, images...)...); err != nil {
+		return fmt.Errorf("remove %s: %w", strings.Join(images, ", "), err)
 	}
 	return nil
 }
 
-// TriedNextHost reports whether containerd on the node logged "trying next host" for a
-// registry host since a time: containerd's own word that it went past a mirror.
-func TriedNextHost(ctx context.Context, n nodes.Node, since time.Time, host string) (bool, error) {
+// TriedNextHost reports, for each registry host, whether containerd on the node logged
+// "trying next host" for it since a time: containerd's own word that it went past a mirror.
+func TriedNextHost(ctx context.Context, n nodes.Node, since time.Time, hosts []string) (map[string]bool, error) {
 	out, err := run(ctx, n, "", "journalctl", "-u", "containerd", "--no-pager", "-o", "cat",
 		"--since", "@"+fmt.Sprint(since.Add(-time.Second).Unix()))
 	if err != nil {
-		return false, fmt.Errorf("read containerd's log: %w", err)
+		return nil, fmt.Errorf("read containerd's log: %w", err)
 	}
+	tried := map[string]bool{}
 	for _, line := range strings.Split(out, "\n") {
-		if strings.Contains(line, "trying next host") && strings.Contains(line, host) {
-			return true, nil
+		if !strings.Contains(line, "trying next host") {
+			continue
+		}
+		for _, h := range hosts {
+			if strings.Contains(line, h) {
+				tried[h] = true
+			}
 		}
 	}
-	return false, nil
+	return tried, nil
 }
 
 func firstLine(s string) string {

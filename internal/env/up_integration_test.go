@@ -178,6 +178,25 @@ func TestNetworkCollisions(t *testing.T) {
 		}
 	})
 
+	t.Run("down with a container kdev did not start on the network", func(t *testing.T) {
+		g := newFixture(t, "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+		net := g.up().Network.Name
+		other := dockertest.StartRegistry(t, g.api, dockertest.RegistryImage(t, g.api), dockertest.Name("kdev-test-foreign"), net)
+		_, err := g.env.Down(ctx, false)
+		if err == nil || !strings.Contains(err.Error(), other.Name) || !strings.Contains(err.Error(), "docker network disconnect") {
+			t.Fatalf("got %v, want an error naming %s and how to detach it", err, other.Name)
+		}
+		if _, err := g.api.NetworkDisconnect(ctx, net, client.NetworkDisconnectOptions{Container: other.ID, Force: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.env.Down(ctx, false); err != nil {
+			t.Fatalf("down once the network is free: %v", err)
+		}
+		if nw, _ := network.Find(ctx, g.api, net); nw != nil {
+			t.Fatal("the network is still there after down")
+		}
+	})
+
 	t.Run("a configured subnet that overlaps another network", func(t *testing.T) {
 		taken := f.up2(t).Subnet
 		g := newFixture(t, fmt.Sprintf("network:\n  subnet: %s\nmirrors: []\nlocalRegistry:\n  enabled: false\n", taken))

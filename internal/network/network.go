@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
@@ -115,6 +116,15 @@ func Remove(ctx context.Context, api API, env, name string) (bool, error) {
 	}
 	if _, err := owned(nw, env); err != nil {
 		return false, err
+	}
+	if len(nw.Containers) > 0 {
+		var names []string
+		for _, c := range nw.Containers {
+			names = append(names, c.Name)
+		}
+		sort.Strings(names)
+		return false, fmt.Errorf("network %q is still used by %s, which kdev did not start: run `docker network disconnect %s <container>` for each (or remove them), then kdev down again",
+			name, strings.Join(names, ", "), name)
 	}
 	if _, err := api.NetworkRemove(ctx, nw.ID, client.NetworkRemoveOptions{}); err != nil && !docker.IsNotFound(err) {
 		return false, fmt.Errorf("remove network %q: %w", name, err)

@@ -41,70 +41,117 @@ type Result struct {
 	CachedBytes int64 `json:"cachedBytes"`
 }
 
-// Check proves every target on the cluster's nodes, mirrors in parallel. Each mirror's
-// canary is pulled once per node (twice on a one-node cluster), removed from the node
-// before and after each pull, so the first pull must reach the mirror and every later
-// one must come from its cache.
+// Check proves every target on the cluster's nodes. Each mirror's canary is pulled
+// once per node (twice on a one-node cluster), removed from the node before and after
+// each pull, so the first pull must reach the mirror and every later one must come from
+// its cache. All mirrors are proven at once: each round pulls every canary on one node
+// through one pod, and each mirror's counters tell its own pulls apart.
 func Check(ctx context.Context, cp nodes.Node, ns []nodes.Node, targets []Target) []Result {
 	out := make([]Result, len(targets))
-	var wg sync.WaitGroup
+	var live []int // the targets still being proven
 	for i, t := range targets {
-		wg.Go(func() { out[i] = checkOne(ctx, cp, ns, t) })
-	}
-	wg.Wait()
-	return out
-}
-
-func checkOne(ctx context.Context, cp nodes.Node, ns []nodes.Node, t Target) Result {
-	r := Result{Registry: t.Registry, Canary: t.Canary, Mode: t.Mode}
-	if t.Canary == "" {
-		r.Verdict, r.Reason = Unavailable, "no canary image: set canary for this mirror in kdev.yaml"
-		return r
+		out[i] = Result{Registry: t.Registry, Canary: t.Canary, Mode: t.Mode}
+		if t.Canary == "" {
+			out[i].Verdict, out[i].Reason = Unavailable, "no canary image: set canary for this mirror in kdev.yaml"
+			continue
+		}
+		live = append(live, i)
 	}
 	order := ns
 	if len(order) == 1 {
 		order = []nodes.Node{ns[0], ns[0]}
 	}
-	for i, n := range order {
-		p := pull(ctx, cp, n, t, fmt.Sprintf("kdev-canary-%s-%d-%d", registry.Slug(t.Registry), time.Now().UnixNano()%1e6, i))
-		r.Pulls = append(r.Pulls, p)
-		r.Requests += p.Delta.Requests.Total()
-		r.Hits += p.Delta.Hits.Total()
-		r.Misses += p.Delta.Misses.Total()
-		if i > 0 {
-			r.CachedBytes += p.Delta.PushedBytes - p.Delta.PulledBytes
-		}
-		if p.Error != "" {
+	for round, n := range order {
+		if len(live) == 0 {
 			break
 		}
+		pod := fmt.Sprintf("kdev-canary-%d-%d", time.Now().UnixNano()%1e6, round)
+		pulls := pullRound(ctx, cp, n, targets, live, pod)
+		var next []int
+		for k, i := range live {
+			p, r := pulls[k], &out[i]
+			r.Pulls = append(r.Pulls, p)
+			r.Requests += p.Delta.Requests.Total()
+			r.Hits += p.Delta.Hits.Total()
+			r.Misses += p.Delta.Misses.Total()
+			if round > 0 {
+				r.CachedBytes += p.Delta.PushedBytes - p.Delta.PulledBytes
+			}
+			if p.Error == "" {
+				next = append(next, i)
+			}
+		}
+		live = next
 	}
-	r.Verdict, r.Reason = Judge(t.Mode, r.Pulls)
-	return r
+	for i, t := range targets {
+		if out[i].Verdict == "" {
+			out[i].Verdict, out[i].Reason = Judge(t.Mode, out[i].Pulls)
+		}
+	}
+	return out
 }
 
-func pull(ctx context.Context, cp, n nodes.Node, t Target, pod string) Pull {
-	p := Pull{Node: n.String()}
-	fail := func(err error) Pull { p.Error = err.Error(); return p }
-	if err := cluster.RemoveImage(ctx, n, t.Canary); err != nil {
-		return fail(err)
+// pullRound pulls the canaries of targets[idx] on node n, all in one pod, and returns
+// one Pull per target, in idx's order.
+func pullRound(ctx context.Context, cp, n nodes.Node, targets []Target, idx []int, pod string) []Pull {
+	pulls := make([]Pull, len(idx))
+	images := make([]string, len(idx))
+	hosts := make([]string, len(idx))
+	for k, i := range idx {
+		pulls[k].Node = n.String()
+		images[k], hosts[k] = targets[i].Canary, targets[i].MirrorHost
+	}
+	failAll := func(err error) []Pull {
+		for k := range pulls {
+			pulls[k].Error = err.Error()
+		}
+		return pulls
+	}
+	if err := cluster.RemoveImages(ctx, n, images); err != nil {
+		return failAll(err)
 	}
 	// A stopped mirror has no counters: its delta stays zero, and the pull shows
 	// whether containerd needed it.
-	before, berr := t.Counters(ctx)
+	before := readCounters(ctx, targets, idx)
 	start := time.Now()
-	d, err := cluster.PullViaPod(ctx, cp, n, t.Canary, pod)
-	p.Duration = d.Round(time.Millisecond)
-	if after, aerr := t.Counters(ctx); berr == nil && aerr == nil {
-		p.Delta = after.Sub(before)
-	}
-	if nh, lerr := cluster.TriedNextHost(ctx, n, start, t.MirrorHost); lerr == nil {
-		p.NextHost = nh
-	}
-	if rerr := cluster.RemoveImage(ctx, n, t.Canary); rerr != nil && err == nil {
+	res, err := cluster.PullViaPod(ctx, cp, n, images, pod)
+	after := readCounters(ctx, targets, idx)
+	tried, lerr := cluster.TriedNextHost(ctx, n, start, hosts)
+	if rerr := cluster.RemoveImages(ctx, n, images); rerr != nil && err == nil {
 		err = rerr
 	}
-	if err != nil {
-		return fail(err)
+	for k := range pulls {
+		p := &pulls[k]
+		if before[k].err == nil && after[k].err == nil {
+			p.Delta = after[k].c.Sub(before[k].c)
+		}
+		if lerr == nil {
+			p.NextHost = tried[hosts[k]]
+		}
+		switch {
+		case err != nil:
+			p.Error = err.Error()
+		case res[k].Err != nil:
+			p.Error = res[k].Err.Error()
+		default:
+			p.Duration = res[k].Duration.Round(time.Millisecond)
+		}
 	}
-	return p
+	return pulls
+}
+
+type counted struct {
+	c   registry.Counters
+	err error
+}
+
+// readCounters reads the counters of targets[idx], at once.
+func readCounters(ctx context.Context, targets []Target, idx []int) []counted {
+	out := make([]counted, len(idx))
+	var wg sync.WaitGroup
+	for k, i := range idx {
+		wg.Go(func() { out[k].c, out[k].err = targets[i].Counters(ctx) })
+	}
+	wg.Wait()
+	return out
 }
