@@ -71,7 +71,10 @@ type bench struct {
 	upstreams []*upstream
 	images    []benchImage
 	archive   []byte // the image set as an OCI layout tarball, for the floor
-	log       func(format string, args ...any)
+	// parallelPulls lets each kubelet pull several images at once (it pulls one at a
+	// time by default, as in plain kind).
+	parallelPulls bool
+	log           func(format string, args ...any)
 }
 
 // openLinks makes the bench network (kdev adopts it by its labels) and starts one
@@ -127,6 +130,9 @@ func (b *bench) mirrorHosts(n int) []string {
 func (b *bench) writeConfig(urls map[string]string, sh shape) error {
 	var s strings.Builder
 	fmt.Fprintf(&s, "apiVersion: kdev.dev/v1alpha1\nkind: Environment\nname: %s\nlocalRegistry:\n  enabled: false\nimages:\n  registry: %s\n  node: %s\ncluster:\n  workers: %d\n", envName, b.regImage, b.nodeImage, sh.workers)
+	if b.parallelPulls {
+		s.WriteString("  kind:\n    kubeadmConfigPatches:\n    - |\n      kind: KubeletConfiguration\n      serializeImagePulls: false\n")
+	}
 	if sh.mirrors == 0 {
 		s.WriteString("mirrors: []\n")
 	} else {

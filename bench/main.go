@@ -71,6 +71,7 @@ func run() error {
 	only := flag.String("scenarios", "direct,cold,warm,floor,kdev,scale", "scenarios to run, in order (warm needs cold first)")
 	out := flag.String("out", "bench/out/results.json", "where to write the figures")
 	kdevBin := flag.String("kdev", "bin/kdev", "the kdev binary to measure")
+	parallel := flag.Bool("parallel-pulls", false, "let kubelets pull images in parallel (serializeImagePulls: false)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -83,7 +84,8 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("%w: run `make images` first", err)
 	}
-	b := &bench{api: api, kdev: *kdevBin, line: newLine(*rtt, *rate), log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }}
+	b := &bench{api: api, kdev: *kdevBin, line: newLine(*rtt, *rate), parallelPulls: *parallel,
+		log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }}
 	for _, line := range strings.Split(string(env), "\n") {
 		k, v, _ := strings.Cut(line, "=")
 		switch k {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 
 	"github.com/kdev-dev/kdev/internal/cluster"
@@ -71,7 +73,42 @@ func (b *bench) runOnce(ctx context.Context, sc scenario) (time.Duration, error)
 	}
 	prep := time.Since(start)
 	d, err := deployAndWait(ctx, cp, b.images)
+	if err == nil {
+		b.log("  %s: %s", sc.name, pullTimes(ctx, cp))
+	}
 	return prep + d, err
+}
+
+// pullTimes sums the kubelet's own pull times ("Successfully pulled image "x" in 1.2s
+// (3.4s including waiting)"), to tell the pulls from the rest of a run.
+func pullTimes(ctx context.Context, cp nodes.Node) string {
+	out, err := cluster.Kubectl(ctx, cp, "", "get", "events", "-A", "--field-selector", "reason=Pulled",
+		"-o", `jsonpath={range .items[*]}{.message}{"\n"}{end}`)
+	if err != nil {
+		return "no pull events: " + err.Error()
+	}
+	var n int
+	var sum, longest, waiting time.Duration
+	for _, line := range strings.Split(out, "\n") {
+		_, rest, ok := strings.Cut(line, `" in `)
+		if !ok {
+			continue
+		}
+		tok, rest, _ := strings.Cut(rest, " ")
+		d, err := time.ParseDuration(tok)
+		if err != nil {
+			continue
+		}
+		n++
+		sum += d
+		longest = max(longest, d)
+		if w, _, ok := strings.Cut(strings.TrimPrefix(rest, "("), " including waiting"); ok {
+			if wd, err := time.ParseDuration(w); err == nil {
+				waiting = max(waiting, wd)
+			}
+		}
+	}
+	return fmt.Sprintf("kubelet: %d pulls, %.1fs in all, longest %.1fs, longest with its wait in the queue %.1fs", n, sum.Seconds(), longest.Seconds(), waiting.Seconds())
 }
 
 // wireDirect points every node's containerd straight at the links, as plain kind with
