@@ -24,18 +24,31 @@ type benchImage struct {
 
 func (b benchImage) Ref() string { return b.Registry + "/" + b.Repo + ":" + b.Tag }
 
-// imageSet makes n images of about totalMB in all, as real images are: every image
-// starts with the same two base layers (the program and a "distro" layer), then has
-// 3 to 10 layers of its own. Content is pseudo-random (incompressible) from a fixed
-// seed, so the set is the same on every run. hello is the program pods run.
+// imageSet makes n images of about totalMB in all, as real images are: the images of
+// one registry start with the same two base layers (the program and a "distro" layer
+// of a tenth of the set, as an organisation's images share its base image), then have
+// 3 to 10 layers of their own. Registries do not share layers: a layer shared across
+// registries is cached only by the mirror that fetched it first, so which mirror holds
+// it after a cold run depends on the order of the pulls, and the warm runs would
+// measure that order (docs/BENCHMARKS.md). Content is pseudo-random (incompressible)
+// from a fixed seed, so the set is the same on every run. hello is the program pods run.
 func imageSet(n, totalMB int, registries []string, hello []byte) ([]benchImage, error) {
 	rng := rand.New(rand.NewChaCha8([32]byte{'k', 'd', 'e', 'v'}))
-	base := []([]byte){tarOf(map[string][]byte{"hello": hello}), tarOf(map[string][]byte{"base/data": random(rng, totalMB<<20/10)})}
-	own := (totalMB<<20 - len(base[1])) / n
+	used := min(n, len(registries))
+	bases := make([][][]byte, used)
+	baseBytes := 0
+	for r := range bases {
+		bases[r] = [][]byte{
+			tarOf(map[string][]byte{"hello": hello, "etc/registry": []byte(registries[r])}),
+			tarOf(map[string][]byte{"base/data": random(rng, totalMB<<20/10)}),
+		}
+		baseBytes += len(bases[r][1])
+	}
+	own := max(totalMB<<20-baseBytes, totalMB<<20/10) / n
 	var out []benchImage
 	for i := range n {
 		extra := 3 + i*7/max(n-1, 1) // 3..10 layers of its own
-		layers := append([][]byte{}, base...)
+		layers := append([][]byte{}, bases[i%used]...)
 		for j := range extra {
 			layers = append(layers, tarOf(map[string][]byte{fmt.Sprintf("app/%d", j): random(rng, own/extra)}))
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"syscall"
 	"time"
 
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
@@ -65,6 +66,9 @@ func (b *bench) runOnce(ctx context.Context, sc scenario) (time.Duration, error)
 	if err != nil {
 		return 0, err
 	}
+	// Each run starts on a quiet disk: the previous run's writes (a cache filled, a node
+	// deleted) must not be flushed during this one.
+	quiesce()
 	start := time.Now()
 	if sc.prepare != nil {
 		if err := sc.prepare(ctx, b, urls); err != nil {
@@ -142,4 +146,28 @@ func importArchive(ctx context.Context, b *bench, _ map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// quiesce flushes dirty pages to disk, and waits for the flush to finish.
+func quiesce() {
+	syscall.Sync()
+	for range 50 {
+		if dirtyKB() < 1024 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// dirtyKB is how much written data the kernel has yet to put on disk.
+func dirtyKB() int64 {
+	var total int64
+	for _, key := range []string{"Dirty:", "Writeback:"} {
+		kb, err := procKB("/proc/meminfo", key)
+		if err != nil {
+			return 0
+		}
+		total += kb
+	}
+	return total
 }
