@@ -94,23 +94,14 @@ func pullTimes(ctx context.Context, cp nodes.Node) string {
 	var n int
 	var sum, longest, waiting time.Duration
 	for _, line := range strings.Split(out, "\n") {
-		_, rest, ok := strings.Cut(line, `" in `)
+		p, ok := cluster.ParsePulled(line)
 		if !ok {
 			continue
 		}
-		tok, rest, _ := strings.Cut(rest, " ")
-		d, err := time.ParseDuration(tok)
-		if err != nil {
-			continue
-		}
 		n++
-		sum += d
-		longest = max(longest, d)
-		if w, _, ok := strings.Cut(strings.TrimPrefix(rest, "("), " including waiting"); ok {
-			if wd, err := time.ParseDuration(w); err == nil {
-				waiting = max(waiting, wd)
-			}
-		}
+		sum += p.Took
+		longest = max(longest, p.Took)
+		waiting = max(waiting, p.WithWaiting)
 	}
 	return fmt.Sprintf("kubelet: %d pulls, %.1fs in all, longest %.1fs, longest with its wait in the queue %.1fs", n, sum.Seconds(), longest.Seconds(), waiting.Seconds())
 }

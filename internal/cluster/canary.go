@@ -115,25 +115,50 @@ func kubeletDurations(ctx context.Context, cp nodes.Node, pod string, pulls []Po
 		return
 	}
 	for _, line := range strings.Split(out, "\n") {
-		rest, ok := strings.CutPrefix(line, `Successfully pulled image "`)
+		p, ok := ParsePulled(line)
 		if !ok {
-			continue
-		}
-		img, rest, ok := strings.Cut(rest, `" in `)
-		if !ok {
-			continue
-		}
-		tok, _, _ := strings.Cut(rest, " ")
-		d, err := time.ParseDuration(tok)
-		if err != nil {
 			continue
 		}
 		for i := range pulls {
-			if pulls[i].Image == img && pulls[i].Err == nil {
-				pulls[i].Duration = d
+			if pulls[i].Image == p.Image && pulls[i].Err == nil {
+				pulls[i].Duration = p.Took
 			}
 		}
 	}
+}
+
+// Pulled is what the kubelet's "Pulled" event says of one pull.
+type Pulled struct {
+	Image string
+	Took  time.Duration
+	// WithWaiting adds the time the pull waited for the ones before it.
+	WithWaiting time.Duration
+}
+
+// ParsePulled reads a kubelet event message such as
+// `Successfully pulled image "x" in 1.2s (3.4s including waiting). Image size: 5 bytes.`
+// false means the message is another one ("already present on machine", ...).
+func ParsePulled(msg string) (Pulled, bool) {
+	rest, ok := strings.CutPrefix(msg, `Successfully pulled image "`)
+	if !ok {
+		return Pulled{}, false
+	}
+	img, rest, ok := strings.Cut(rest, `" in `)
+	if !ok {
+		return Pulled{}, false
+	}
+	tok, rest, _ := strings.Cut(rest, " ")
+	took, err := time.ParseDuration(tok)
+	if err != nil {
+		return Pulled{}, false
+	}
+	p := Pulled{Image: img, Took: took, WithWaiting: took}
+	if w, _, ok := strings.Cut(strings.TrimPrefix(rest, "("), " including waiting"); ok {
+		if d, err := time.ParseDuration(w); err == nil {
+			p.WithWaiting = d
+		}
+	}
+	return p, true
 }
 
 // RemoveImages deletes images from the node's CRI store under every name that points at
