@@ -16,11 +16,8 @@ import (
 	"github.com/kdev-dev/kdev/internal/verify"
 )
 
-type checkOptions struct{ output string }
-
 func newCheck(g *globals) *cobra.Command {
-	o := &checkOptions{}
-	cmd := &cobra.Command{
+	return report(g, &cobra.Command{
 		Use:   "check",
 		Short: "Prove that pulls hit the mirrors: canary pulls in the nodes, counted by the mirrors",
 		Long: `check pulls each mirror's canary image through containerd in every node, the way
@@ -30,31 +27,13 @@ served from its cache. containerd's "trying next host" also counts as a bypass.
 
 Exit codes: 0 every mirror proved itself; 1 a mirror was bypassed, missed its cache
 or failed (the likely cause is named); 2 the check could not run.`,
-		Args: noArgs,
-		RunE: g.withEnv(&o.output, func(ctx context.Context, e *env.Env, _ *ui.Status) error {
-			return runCheck(ctx, o, e, g.streams)
-		}),
-	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
-	return cmd
-}
-
-func runCheck(ctx context.Context, o *checkOptions, e *env.Env, s ui.Streams) error {
-	results, err := e.Check(ctx)
-	if errors.Is(err, env.ErrNoCluster) {
-		return exitError{2, err}
-	}
-	if err != nil {
-		return err
-	}
-	if o.output == "json" {
-		if err := ui.JSON(s.Out, results); err != nil {
-			return err
+	}, func(e *env.Env, ctx context.Context) ([]verify.Result, error) {
+		results, err := e.Check(ctx)
+		if errors.Is(err, env.ErrNoCluster) {
+			return nil, exitError{2, err}
 		}
-	} else if err := printCheck(s.Out, results); err != nil {
-		return err
-	}
-	return checkExit(results)
+		return results, err
+	}, printCheck, checkExit)
 }
 
 // checkExit turns results into check's exit code: any failure is 1, else any mirror

@@ -1,21 +1,16 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kdev-dev/kdev/internal/env"
-	"github.com/kdev-dev/kdev/internal/ui"
 )
 
-type doctorOptions struct{ output string }
-
 func newDoctor(g *globals) *cobra.Command {
-	o := &doctorOptions{}
-	cmd := &cobra.Command{
+	return report(g, &cobra.Command{
 		Use:   "doctor",
 		Short: "Check every item that pulls through the mirrors depend on, with a fix for each failure",
 		Long: `doctor checks, without changing anything: Docker; the network and every node on it;
@@ -23,28 +18,11 @@ each mirror running, answering and attached; each mirror's name resolving inside
 node; containerd's effective config_path and every hosts.toml on every node; each
 upstream reachable from the network; the local registry from the nodes and from here.
 Exit 1 when anything fails.`,
-		Args: noArgs,
-		RunE: g.withEnv(&o.output, func(ctx context.Context, e *env.Env, _ *ui.Status) error {
-			return runDoctor(ctx, o, e, g.streams)
-		}),
-	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
-	return cmd
+	}, (*env.Env).Doctor, printDoctor, doctorExit)
 }
 
-func runDoctor(ctx context.Context, o *doctorOptions, e *env.Env, s ui.Streams) error {
-	fs, err := e.Doctor(ctx)
-	if err != nil {
-		return err
-	}
-	if o.output == "json" {
-		err = ui.JSON(s.Out, fs)
-	} else {
-		err = printDoctor(s.Out, fs)
-	}
-	if err != nil {
-		return err
-	}
+// doctorExit is exit 1 when any item failed.
+func doctorExit(fs []env.Finding) error {
 	failed := 0
 	for _, f := range fs {
 		if !f.OK {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -100,6 +101,33 @@ func (g *globals) withEnv(out *string, run func(ctx context.Context, e *env.Env,
 		}
 		return run(cmd.Context(), e, st)
 	}
+}
+
+// report completes cmd as a command that reads the environment (read is a method
+// expression such as (*env.Env).Status, hence its argument order) and prints what it
+// found: as text, or as JSON with -o json. verdict, when set, turns the finding into
+// the exit code once it is printed.
+func report[T any](g *globals, cmd *cobra.Command, read func(*env.Env, context.Context) (T, error),
+	text func(io.Writer, T) error, verdict func(T) error) *cobra.Command {
+	var out string
+	cmd.Args = noArgs
+	cmd.RunE = g.withEnv(&out, func(ctx context.Context, e *env.Env, _ *ui.Status) error {
+		v, err := read(e, ctx)
+		if err != nil {
+			return err
+		}
+		if out == "json" {
+			err = ui.JSON(g.streams.Out, v)
+		} else {
+			err = text(g.streams.Out, v)
+		}
+		if err != nil || verdict == nil {
+			return err
+		}
+		return verdict(v)
+	})
+	cmd.Flags().StringVarP(&out, "output", "o", "text", "text or json")
+	return cmd
 }
 
 // Main runs kdev with the process's arguments and streams and returns its exit code.

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -13,31 +12,11 @@ import (
 	"github.com/kdev-dev/kdev/internal/ui"
 )
 
-type statusOptions struct{ output string }
-
 func newStatus(g *globals) *cobra.Command {
-	o := &statusOptions{}
-	cmd := &cobra.Command{
+	return report(g, &cobra.Command{
 		Use:   "status",
 		Short: "Show what exists, its health, and each mirror's hits and misses",
-		Args:  noArgs,
-		RunE: g.withEnv(&o.output, func(ctx context.Context, e *env.Env, _ *ui.Status) error {
-			return runStatus(ctx, o, e, g.streams)
-		}),
-	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
-	return cmd
-}
-
-func runStatus(ctx context.Context, o *statusOptions, e *env.Env, s ui.Streams) error {
-	st, err := e.Status(ctx)
-	if err != nil {
-		return err
-	}
-	if o.output == "json" {
-		return ui.JSON(s.Out, st)
-	}
-	return printStatus(s.Out, st)
+	}, (*env.Env).Status, printStatus, nil)
 }
 
 func printStatus(w io.Writer, st *env.Status) error {

@@ -58,7 +58,7 @@ func runUp(ctx context.Context, o *upOptions, e *env.Env, st *ui.Status, s ui.St
 		// Nothing changed and this very setup passed before: proving it again would
 		// cost seconds on every `make up`. `kdev check` always proves it again.
 		if !res.Changed {
-			if at, ok := e.Proven(ctx); ok {
+			if at, ok := e.Proven(ctx, res); ok {
 				res.ProvenAt = &at
 				st.Info(fmt.Sprintf("Cache verified %s ago for this very setup (kdev check proves it again)", time.Since(at).Round(time.Second)))
 			}

@@ -163,16 +163,11 @@ func ParsePulled(msg string) (Pulled, bool) {
 
 // RemoveImages deletes images from the node's CRI store under every name that points at
 // them (tag, digest and ID references alike) and collects their content, so that the
-// next pull fetches every blob again. It first waits (up to 15 s) for the kubelet to
-// remove containers of the images: a container left over from a deleted pod keeps an
-// image's snapshots, and containerd then skips fetching those layers, so the mirror
-// would never see them.
+// next pull fetches every blob again. PullViaPod creates no container, so none holds
+// the images' snapshots; a container of the user's that runs a canary image does, and
+// then a pull needs no layer (verify.Judge passes it with a note).
 func RemoveImages(ctx context.Context, n nodes.Node, images []string) error {
-	script := `for i in $(seq 75); do
-  ctr -n k8s.io containers ls 2>/dev/null | awk -v imgs="$*" 'BEGIN {n = split(imgs, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1} want[$2] {f = 1} END {exit !f}' || break
-  sleep 0.2
-done
-ls=$(ctr -n k8s.io images ls 2>/dev/null)
+	script := `ls=$(ctr -n k8s.io images ls 2>/dev/null)
 for img in "$@"; do
   d=$(printf '%s\n' "$ls" | awk -v img="$img" '$1 == img {print $3}')
   [ -n "$d" ] && printf '%s\n' "$ls" | awk -v d="$d" '$3 == d {print $1}'

@@ -42,7 +42,7 @@ func ApplyLocalRegistryHosting(ctx context.Context, controlPlane nodes.Node, h L
 	if err != nil {
 		return err
 	}
-	if _, err := run(ctx, controlPlane, string(doc), "kubectl", "--kubeconfig", kubeconfigInNode, "apply", "-f", "-"); err != nil {
+	if _, err := Kubectl(ctx, controlPlane, string(doc), "apply", "-f", "-"); err != nil {
 		return fmt.Errorf("apply the local-registry-hosting ConfigMap: %w", err)
 	}
 	return nil

@@ -38,6 +38,9 @@ type Observed struct {
 	api string
 }
 
+// roleLabel is where kind records a node's role on its container.
+const roleLabel = "io.x-k8s.kind.role"
+
 // Observe describes the cluster's nodes; nil when it has none.
 func (k *Kind) Observe(ctx context.Context, api docker.API, name string) (*Observed, error) {
 	ns, err := k.Nodes(name)
@@ -48,15 +51,16 @@ func (k *Kind) Observe(ctx context.Context, api docker.API, name string) (*Obser
 	seen := map[string]bool{}
 	for _, n := range ns {
 		o.Nodes = append(o.Nodes, n.String())
-		role, err := n.Role()
-		if err != nil {
-			return nil, fmt.Errorf("node %s: %w", n, err)
-		}
 		ins, err := api.ContainerInspect(ctx, n.String(), client.ContainerInspectOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("inspect node %s: %w", n, err)
 		}
 		c := ins.Container
+		// kind's own n.Role() runs `docker inspect` again for the same label.
+		var role string
+		if c.Config != nil {
+			role = c.Config.Labels[roleLabel]
+		}
 		if c.State == nil || !c.State.Running {
 			o.Running = false
 		}

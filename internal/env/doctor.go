@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -104,8 +105,8 @@ func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
 	return fs, nil
 }
 
-// doctorNode checks one node in one exec: attachment, name resolution of every
-// mirror, the local registry, then containerd's config_path and each hosts.toml.
+// doctorNode checks one node in two execs: name resolution of every mirror and the
+// local registry, then (cluster.ReadWiring) containerd's config_path and each hosts.toml.
 func (e *Env) doctorNode(ctx context.Context, n nodes.Node, nw *network.Info, files []cluster.File) []Finding {
 	cfg := e.Config
 	node := n.String()
@@ -137,7 +138,7 @@ func (e *Env) doctorNode(ctx context.Context, n nodes.Node, nw *network.Info, fi
 	fs = append(fs, nodeFinding(node, "", "containerd in "+node+" uses config_path", configPath,
 		"every pull on this node ignores the mirrors: run kdev up --recreate"))
 	for _, f := range files {
-		reg := strings.TrimSuffix(strings.TrimPrefix(f.Path, "/etc/containerd/certs.d/"), "/hosts.toml")
+		reg := path.Base(path.Dir(f.Path)) // certs.d/<registry>/hosts.toml
 		got := have[f.Path]
 		var parsed map[string]any
 		ok, why := got == f.Content, ""

@@ -47,25 +47,23 @@ func (e *Env) proofKey(byReg map[string]*registry.Observed) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Proven returns when the environment, exactly as it is now, last passed the check.
-// false means it must be proven (no record, another setup, or no cluster).
-func (e *Env) Proven(ctx context.Context) (time.Time, bool) {
-	if e.Kind == nil {
+// Proven returns when the environment, exactly as up just found it (res), last passed
+// the check. false means it must be proven (no record, another setup, or no cluster).
+func (e *Env) Proven(ctx context.Context, res *UpResult) (time.Time, bool) {
+	if res.Cluster == nil || res.Cluster.Observed == nil || res.Cluster.Observed.ControlPlaneNode() == nil {
 		return time.Time{}, false
 	}
-	obs, err := e.Kind.Observe(ctx, e.Docker, e.Config.Name)
-	if err != nil || obs == nil || obs.ControlPlaneNode() == nil {
-		return time.Time{}, false
-	}
-	byReg, err := mirrorsByRegistry(ctx, e.Docker)
-	if err != nil {
-		return time.Time{}, false
+	byReg := map[string]*registry.Observed{}
+	for _, m := range res.Mirrors {
+		if m.Container != nil {
+			byReg[m.Registry] = m.Container
+		}
 	}
 	key, err := e.proofKey(byReg)
 	if err != nil {
 		return time.Time{}, false
 	}
-	out, err := cluster.Exec(ctx, obs.ControlPlaneNode(), "", "sh", "-c", `cat "$1" 2>/dev/null || true`, "sh", proofPath)
+	out, err := cluster.Exec(ctx, res.Cluster.Observed.ControlPlaneNode(), "", "sh", "-c", `cat "$1" 2>/dev/null || true`, "sh", proofPath)
 	if err != nil {
 		return time.Time{}, false
 	}

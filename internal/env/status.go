@@ -148,14 +148,6 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 // reachable asks an upstream's /v2/ from this machine: any HTTP answer, 401 included,
 // means it is there.
 func reachable(ctx context.Context, hc *http.Client, remote string) (bool, string) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, remote+"/v2/", nil)
-	if err != nil {
-		return false, err.Error()
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return false, err.Error()
-	}
-	resp.Body.Close()
-	return true, ""
+	err := get(ctx, hc, remote+"/v2/")
+	return err == nil, errText(err)
 }

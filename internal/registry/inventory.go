@@ -1,15 +1,14 @@
 package registry
 
 import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
-	"context"
-	"fmt"
 	"github.com/moby/moby/api/types/container"
-	"slices"
-	"sort"
-
 	"github.com/moby/moby/client"
 
 	"github.com/kdev-dev/kdev/internal/docker"

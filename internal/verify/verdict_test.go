@@ -47,8 +47,8 @@ func TestJudge(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, reason := Judge(tc.mode, tc.pulls)
-			if got != tc.want || !strings.Contains(reason, tc.reason) {
-				t.Fatalf("got %s (%s), want %s containing %q", got, reason, tc.want, tc.reason)
+			if got != tc.want || !strings.Contains(reason, tc.reason) || (tc.reason == "" && reason != "") {
+				t.Fatalf("got %s (%q), want %s with a reason containing %q (none when empty)", got, reason, tc.want, tc.reason)
 			}
 		})
 	}
