@@ -43,12 +43,12 @@ integration: docker
 	images/build.sh registry >/dev/null
 	. bin/images.env && KDEV_TEST_REGISTRY_IMAGE=$$REGISTRY_IMAGE $(GO) test -race -count=1 ./...
 
-## e2e: a real Kind cluster from the offline node image, local upstreams, pods
+## e2e: a real Kind cluster from each offline node image (containerd 1.6 and 2.x), local
+## upstreams, pods; E2E_NODE_IMAGES picks the images (variables of bin/images.env)
+E2E_NODE_IMAGES ?= NODE_IMAGE NODE_IMAGE_CONTAINERD2
 e2e: docker
 	images/build.sh >/dev/null
-	. bin/images.env && KDEV_TEST_REGISTRY_IMAGE=$$REGISTRY_IMAGE KDEV_E2E_NODE_IMAGE=$$NODE_IMAGE \
-		$(GO) test -race -tags e2e -count=1 -timeout 40m -v ./e2e/ 2>&1 | tee bin/e2e.log | grep -E '^(=== RUN|--- |\s+--- |ok|FAIL|PASS|panic)|_test.go:'; \
-		rc=$${PIPESTATUS[0]}; [ $$rc = 0 ] || tail -n 150 bin/e2e.log; exit $$rc
+	hack/e2e.sh $(E2E_NODE_IMAGES)
 
 ## bench: what the cache buys, measured (about 20 minutes); see docs/BENCHMARKS.md
 bench: build docker

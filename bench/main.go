@@ -72,6 +72,7 @@ func run() error {
 	out := flag.String("out", "bench/out/results.json", "where to write the figures")
 	kdevBin := flag.String("kdev", "bin/kdev", "the kdev binary to measure")
 	parallel := flag.Bool("parallel-pulls", false, "let kubelets pull images in parallel (serializeImagePulls: false)")
+	nodeVar := flag.String("node", "NODE_IMAGE", "the node image: a variable of bin/images.env (NODE_IMAGE: containerd 1.6; NODE_IMAGE_CONTAINERD2: containerd 2.x as kind ships it)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -89,12 +90,16 @@ func run() error {
 	for _, line := range strings.Split(string(env), "\n") {
 		k, v, _ := strings.Cut(line, "=")
 		switch k {
-		case "NODE_IMAGE":
+		case *nodeVar:
 			b.nodeImage = v
 		case "REGISTRY_IMAGE":
 			b.regImage = v
 		}
 	}
+	if b.nodeImage == "" {
+		return fmt.Errorf("bin/images.env has no %s: run `make images`", *nodeVar)
+	}
+	b.log("node image %s (%s)", b.nodeImage, *nodeVar)
 	if b.dir, err = os.MkdirTemp("", "kdev-bench-"); err != nil {
 		return err
 	}

@@ -37,11 +37,10 @@ func newSuite(t *testing.T) *suite {
 	t.Setenv("KUBECONFIG", s.dir+"/kubeconfig")
 	s.kind = cluster.New(func(string) {})
 	ctx := context.Background()
-	for _, reg := range []string{"docker.io", "registry.k8s.io", "ghcr.io", "quay.io"} {
-		if _, err := api.ContainerInspect(ctx, registry.MirrorName(reg), client.ContainerInspectOptions{}); err == nil {
-			t.Fatalf("a kdev mirror of %s already runs on this machine: the suite needs the real registry names to itself; run `kdev down --purge` in that environment first", reg)
-		}
-	}
+	// The suite runs beside whatever kdev environments the machine has (the one `make
+	// up` made, a developer's own): its upstreams are its own, so its mirrors are too,
+	// and at the end everything kdev made before it must be there, unchanged.
+	before := snapshotKdev(t, api)
 	t.Cleanup(func() {
 		if t.Failed() {
 			s.artifacts()
@@ -49,6 +48,7 @@ func newSuite(t *testing.T) *suite {
 		if code, _, errb := s.kdev("down", "--purge"); code != 0 {
 			t.Errorf("cleanup: kdev down --purge: exit %d\n%s", code, errb)
 		}
+		assertUntouched(t, before, snapshotKdev(t, api))
 	})
 
 	// The network comes first so that the upstreams can sit on it under names the
@@ -112,7 +112,7 @@ func TestE2E(t *testing.T) {
 			if c.Misses.Manifest == 0 || c.Misses.Blob == 0 {
 				t.Errorf("%s: mirror counted %+v: the pull did not go through it", u.registry, c)
 			}
-			mirrorIP := s.ipOn(registry.MirrorName(u.registry))
+			mirrorIP := s.ipOn(s.mirrorOf(u.registry))
 			clients := s.clientsOf(u.reg.ID)
 			if clients[mirrorIP] == 0 {
 				t.Errorf("%s: upstream saw no request from its mirror (%s): %v", u.registry, mirrorIP, keys(clients))
@@ -150,6 +150,7 @@ func TestE2E(t *testing.T) {
 	})
 
 	checkAndDoctor(t, s, worker)
+	secondEnvironment(t, s)
 
 	s.run(t, "up restores a hosts.toml deleted from the worker", func(t *testing.T) {
 		path := "/etc/containerd/certs.d/quay.io/hosts.toml"
@@ -168,7 +169,7 @@ func TestE2E(t *testing.T) {
 		if !res.Changed || !restored {
 			t.Fatalf("up did not report restoring %s on %s: %+v", path, worker, res)
 		}
-		if out, err := s.exec(worker, "cat", path); err != nil || !strings.Contains(out, registry.MirrorName("quay.io")) {
+		if out, err := s.exec(worker, "cat", path); err != nil || !strings.Contains(out, s.mirrorOf("quay.io")) {
 			t.Fatalf("%s after up: %v\n%s", path, err, out)
 		}
 	})
@@ -178,7 +179,7 @@ func TestE2E(t *testing.T) {
 		s.writeConfig(map[string]string{"ghcr.io": "strict"})
 		s.mustKdev("up", "--verify=false")
 		s.push(ghcr.reg.URL, ghcr.repo, "v2")
-		s.stop(registry.MirrorName("ghcr.io"))
+		s.stop(s.mirrorOf("ghcr.io"))
 		before := s.clientsOf(ghcr.reg.ID)[s.ipOn(cp)]
 		if _, err := s.kubectl(pod("strict", ghcr.ref("v2"), cp), "apply", "-f", "-"); err != nil {
 			t.Fatal(err)
@@ -340,7 +341,7 @@ func checkAndDoctor(t *testing.T, s *suite, worker string) {
 	})
 
 	s.run(t, "a mirror off the network is caught", func(t *testing.T) {
-		if _, err := s.api.NetworkDisconnect(context.Background(), s.name, client.NetworkDisconnectOptions{Container: registry.MirrorName("quay.io")}); err != nil {
+		if _, err := s.api.NetworkDisconnect(context.Background(), s.name, client.NetworkDisconnectOptions{Container: s.mirrorOf("quay.io")}); err != nil {
 			t.Fatal(err)
 		}
 		s.expectCaught([]string{"quay.io"}, verify.Bypassed, "attached to network")
@@ -348,32 +349,51 @@ func checkAndDoctor(t *testing.T, s *suite, worker string) {
 	})
 
 	s.run(t, "a stopped mirror under fallback is a bypass", func(t *testing.T) {
-		s.stop(registry.MirrorName("docker.io"))
-		s.expectCaught([]string{"docker.io"}, verify.Bypassed, "mirror "+registry.MirrorName("docker.io")+" running")
+		s.stop(s.mirrorOf("docker.io"))
+		s.expectCaught([]string{"docker.io"}, verify.Bypassed, "mirror "+s.mirrorOf("docker.io")+" running")
 		s.mustKdev("up", "--verify=false")
 	})
 
-	s.run(t, "config_path unset on a node is caught", func(t *testing.T) {
-		restart := "systemctl restart containerd && for i in $(seq 50); do ctr version >/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1"
-		if _, err := s.exec(worker, "sh", "-c", "cp /etc/containerd/config.toml /tmp/config.toml.e2e && sed -i '/config_path/d' /etc/containerd/config.toml && "+restart); err != nil {
-			t.Fatal(err)
+	s.run(t, "config_path pointing elsewhere on a node is caught", func(t *testing.T) {
+		// Pointing config_path away (rather than deleting it) bypasses the mirrors on
+		// every containerd: 2.2 and later fall back to a default list that includes
+		// certs.d when the key is empty.
+		defer s.editContainerd(t, worker, `s|config_path = .*|config_path = "/etc/containerd/elsewhere.d"|`)()
+		s.expectCaught([]string{"docker.io", "registry.k8s.io", "ghcr.io", "quay.io"}, verify.Bypassed, "reads hosts.toml from")
+	})
+
+	s.run(t, "pulls through the transfer service use the mirrors too", func(t *testing.T) {
+		// kind's config sets discard_unpacked_layers, which makes containerd 2.1+ pull for
+		// CRI itself; without it CRI pulls through the transfer service, which reads
+		// registry hosts its own way. Both paths must reach the mirrors.
+		before := s.pullPath(worker)
+		defer s.editContainerd(t, worker, `/discard_unpacked_layers/d`)()
+		after := s.pullPath(worker)
+		t.Logf("containerd on %s: %s with kind's config, %s without discard_unpacked_layers", worker, before, after)
+		if before != "CRI local pull" {
+			t.Errorf("with kind's config, doctor says pulls go through %q, want CRI local pull", before)
 		}
-		defer func() {
-			if _, err := s.exec(worker, "sh", "-c", "cp /tmp/config.toml.e2e /etc/containerd/config.toml && "+restart); err != nil {
-				t.Errorf("restore containerd config: %v", err)
+		if transfer := s.containerdAtLeast21(worker); (after == "transfer service") != transfer {
+			t.Errorf("without discard_unpacked_layers, doctor says %q (containerd 2.1 or later: %v)", after, transfer)
+		}
+		code, by := s.check()
+		for _, u := range s.upstreams {
+			if r := by[u.registry]; r.Verdict != verify.Pass {
+				t.Errorf("%s through the %s: %s (%s)", u.registry, after, r.Verdict, r.Reason)
 			}
-		}()
-		// Without config_path the node ignores every hosts.toml: all mirrors are bypassed.
-		s.expectCaught([]string{"docker.io", "registry.k8s.io", "ghcr.io", "quay.io"}, verify.Bypassed, "uses config_path")
+		}
+		if code != 0 {
+			t.Fatalf("check exit %d", code)
+		}
 	})
 
 	s.run(t, "an emptied cache refills, then hits", func(t *testing.T) {
 		ctx := context.Background()
-		name := registry.MirrorName("registry.k8s.io")
+		name := s.mirrorOf("registry.k8s.io")
 		if _, err := s.api.ContainerRemove(ctx, name, client.ContainerRemoveOptions{Force: true}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.api.VolumeRemove(ctx, registry.CacheVolume("registry.k8s.io"), client.VolumeRemoveOptions{}); err != nil {
+		if _, err := s.api.VolumeRemove(ctx, s.cacheOf("registry.k8s.io"), client.VolumeRemoveOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		s.mustKdev("up", "--verify=false")

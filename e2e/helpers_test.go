@@ -56,8 +56,14 @@ type suite struct {
 // kdev runs the CLI in-process, as a user would run the binary.
 func (s *suite) kdev(args ...string) (int, string, string) {
 	s.t.Helper()
+	return s.kdevWith(filepath.Join(s.dir, "kdev.yaml"), args...)
+}
+
+// kdevWith runs the CLI in-process with another environment's kdev.yaml.
+func (s *suite) kdevWith(file string, args ...string) (int, string, string) {
+	s.t.Helper()
 	var out, errb bytes.Buffer
-	full := append([]string{"-f", filepath.Join(s.dir, "kdev.yaml"), "--node-image", s.nodeImage, "--registry-image", s.regImage}, args...)
+	full := append([]string{"-f", file, "--node-image", s.nodeImage, "--registry-image", s.regImage}, args...)
 	code := app.Run(context.Background(), full, ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb})
 	s.t.Logf("kdev %s → exit %d\n%s", strings.Join(args, " "), code, errb.String())
 	return code, out.String(), errb.String()
@@ -212,7 +218,7 @@ func (s *suite) ipOn(container string) string {
 
 func (s *suite) counters(reg string) registry.Counters {
 	s.t.Helper()
-	ins, err := s.api.ContainerInspect(context.Background(), registry.MirrorName(reg), client.ContainerInspectOptions{})
+	ins, err := s.api.ContainerInspect(context.Background(), s.mirrorOf(reg), client.ContainerInspectOptions{})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -242,7 +248,7 @@ func (s *suite) artifacts() {
 	_, out, _ := s.kdev("status", "-o", "json")
 	_ = os.WriteFile(filepath.Join(dir, "status.json"), []byte(out), 0o644)
 	for _, u := range s.upstreams {
-		for _, c := range []string{registry.MirrorName(u.registry), u.reg.Name} {
+		for _, c := range []string{s.mirrorOf(u.registry), u.reg.Name} {
 			rc, err := s.api.ContainerLogs(context.Background(), c, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
 			if err != nil {
 				continue

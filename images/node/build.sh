@@ -11,6 +11,12 @@ set -euo pipefail
 
 # Versions. Each can be overridden from the environment.
 : "${KIND_VERSION:=v0.33.0}"                   # kind whose node contract (base files, manifests) we follow
+# The container runtime. Empty: Debian's packages (containerd 1.6, runc 1.1, CNI plugins
+# 1.1). A version: containerd, runc and the CNI plugins built from their Go modules, as
+# kind's base image ships them (kind v0.33: containerd v2.3.4, runc v1.4.3, CNI v1.9.1).
+: "${CONTAINERD_VERSION:=}"
+: "${RUNC_VERSION:=v1.4.3}"
+: "${CNI_PLUGINS_VERSION:=v1.9.1}"
 : "${KUBERNETES_VERSION:=v1.34.1}"             # k8s.io/kubernetes module; kubelet >= 1.35 refuses cgroup v1
 : "${ETCD_VERSION:=3.6.4}"                     # image tag ${ETCD_VERSION}-0, as kubeadm expects
 : "${COREDNS_VERSION:=v1.12.1}"                # as kubeadm expects
@@ -42,6 +48,8 @@ source "$HERE/lib/common.sh"
 source "$HERE/lib/kind.sh"
 # shellcheck source=SCRIPTDIR/lib/rootfs.sh
 source "$HERE/lib/rootfs.sh"
+# shellcheck source=SCRIPTDIR/lib/runtime.sh
+source "$HERE/lib/runtime.sh"
 # shellcheck source=SCRIPTDIR/lib/binaries.sh
 source "$HERE/lib/binaries.sh"
 # shellcheck source=SCRIPTDIR/lib/images.sh
@@ -49,10 +57,21 @@ source "$HERE/lib/images.sh"
 # shellcheck source=SCRIPTDIR/lib/node.sh
 source "$HERE/lib/node.sh"
 
+# The variant names what differs between node images built from one work dir: the
+# runtime. Phases that depend on it keep one stamp per variant, so that building one
+# variant never invalidates the other's cache.
+variant=debian
+runtime_versions=()
+if [[ -n $CONTAINERD_VERSION ]]; then
+  variant=containerd-${CONTAINERD_VERSION#v}
+  runtime_versions=("$CONTAINERD_VERSION" "$RUNC_VERSION" "$CNI_PLUGINS_VERSION")
+fi
 versions=("$KIND_VERSION" "$KUBERNETES_VERSION" "$ETCD_VERSION" "$COREDNS_VERSION" "$PAUSE_VERSION"
-  "$LOCAL_PATH_PROVISIONER_VERSION" "$DEBIAN_SUITE" "$DEBIAN_MIRROR" "$(uname -m)")
+  "$LOCAL_PATH_PROVISIONER_VERSION" "$DEBIAN_SUITE" "$DEBIAN_MIRROR" "$(uname -m)" "${runtime_versions[@]}")
 input_key=$(key "${versions[@]}" "$(hash_files "$HERE")")
-NODE_IMAGE=kdev.local/node:$KUBERNETES_VERSION-${input_key:0:12}
+tag_prefix=$KUBERNETES_VERSION
+[[ $variant == debian ]] || tag_prefix+=-$variant
+NODE_IMAGE=kdev.local/node:$tag_prefix-${input_key:0:12}
 
 done_with() {
   log "node image $NODE_IMAGE${1:+ $1}"
@@ -91,8 +110,10 @@ started=$(now_ms)
 # Each phase is keyed on its own inputs: versions, input files, and its own code.
 k_kind=$(key "$KIND_VERSION" "$(hash_files "$HERE/src/kindconsts")" "$(fn_key kind_fetch)")
 k_rootfs=$(key "$DEBIAN_SUITE" "$DEBIAN_MIRROR" "$(hash_files "$HERE/packages.txt")" "$(fn_key rootfs_build)")
-k_base=$(key "$k_rootfs" "$k_kind" "$(fn_key base_build image_archive)")
-BASE_IMAGE=kdev.local/node-base:${DEBIAN_SUITE}-${k_base:0:12}
+k_runtime=$(key "${runtime_versions[@]}" "$(fn_key runtime_build)")
+k_base=$(key "$k_rootfs" "$k_kind" "$variant" "$(fn_key base_build image_archive runtime_install runtime_debian)")
+[[ $variant == debian ]] || k_base=$(key "$k_base" "$k_runtime")
+BASE_IMAGE=kdev.local/node-base:${DEBIAN_SUITE}-$variant-${k_base:0:12}
 k_kubernetes=$(key "$KUBERNETES_VERSION" "$KUBERNETES_BINARIES" "$(hash_files "$HERE/k8s")" "$(fn_key kubernetes_build module_copy required_version)")
 k_etcd=$(key "$ETCD_VERSION" "$(hash_files "$HERE/etcd")" "$(fn_key etcd_build module_copy required_version)")
 k_coredns=$(key "$COREDNS_VERSION" "$(fn_key coredns_build)")
@@ -106,7 +127,15 @@ k_images=$(key "$k_kind" "$k_rootfs" "$k_kubernetes" "$k_etcd" "$k_coredns" "$k_
 
 phase kind "$k_kind" "$WORK/kind/consts.json" kind_fetch
 phase rootfs "$k_rootfs" "$WORK/rootfs" rootfs_build
-phase base "$k_base" "docker:$BASE_IMAGE" base_build
+if [[ $variant != debian ]]; then
+  [[ -f /usr/include/seccomp.h ]] || {
+    log "installing libseccomp-dev with apt-get (runc links libseccomp)"
+    { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp-dev >/dev/null; } ||
+      die "could not install libseccomp-dev"
+  }
+  phase "runtime-$variant" "$k_runtime" "$WORK/bin/runtime-$CONTAINERD_VERSION" runtime_build
+fi
+phase "base-$variant" "$k_base" "docker:$BASE_IMAGE" base_build
 phase kubernetes "$k_kubernetes" "$WORK/bin/kubernetes" kubernetes_build
 phase etcd "$k_etcd" "$WORK/bin/etcd" etcd_build
 phase coredns "$k_coredns" "$WORK/bin/coredns" coredns_build
@@ -115,9 +144,10 @@ phase kdevnet "$k_kdevnet" "$WORK/bin/kdevnet" kdevnet_build
 phase pause "$k_pause" "$WORK/bin/pause" pause_build
 phase busybox "$k_busybox" "$WORK/bin/busybox" busybox_fetch
 phase images "$k_images" "$WORK/images/refs.txt" images_build
-phase node "$input_key" "docker:$NODE_IMAGE" node_build
+phase "node-$variant" "$input_key" "docker:$NODE_IMAGE" node_build
 
-# Superseded base images are only intermediate steps: drop their tags.
-docker images --format '{{.Repository}}:{{.Tag}}' kdev.local/node-base | grep -vxF "$BASE_IMAGE" |
+# Superseded base images of this variant are only intermediate steps: drop their tags.
+old_bases=$(docker images --format '{{.Repository}}:{{.Tag}}' kdev.local/node-base)
+grep "^kdev.local/node-base:${DEBIAN_SUITE}-$variant-" <<<"$old_bases" | grep -vxF "$BASE_IMAGE" |
   xargs -r docker rmi >/dev/null 2>&1 || true
 done_with "built in $(since "$started")"

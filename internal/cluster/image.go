@@ -5,9 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"regexp"
-	"strconv"
 
+	"github.com/BurntSushi/toml"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
@@ -15,8 +14,6 @@ import (
 )
 
 const containerdConfig = "/etc/containerd/config.toml"
-
-var versionRE = regexp.MustCompile(`(?m)^\s*version\s*=\s*(\d+)`)
 
 // ContainerdConfigVersion reads the version of the node image's containerd config
 // without running the image: it creates a container, copies the file out, removes it.
@@ -48,16 +45,24 @@ func ContainerdConfigVersion(ctx context.Context, api docker.API, image string) 
 	if err != nil {
 		return 0, fmt.Errorf("read %s from %s: %w", containerdConfig, image, err)
 	}
-	return parseConfigVersion(b), nil
+	v, err := parseConfigVersion(b)
+	if err != nil {
+		return 0, fmt.Errorf("node image %s: %w", image, err)
+	}
+	return v, nil
 }
 
-// parseConfigVersion returns a containerd config's version; a file without one is
+// parseConfigVersion returns a containerd config file's version; a file without one is
 // version 1, which containerd 1.x and 2.x both read with the CRI plugin's key.
-func parseConfigVersion(b []byte) int {
-	m := versionRE.FindSubmatch(b)
-	if m == nil {
-		return 1
+func parseConfigVersion(b []byte) (int, error) {
+	var c struct {
+		Version int `toml:"version"`
 	}
-	v, _ := strconv.Atoi(string(m[1]))
-	return v
+	if _, err := toml.Decode(string(b), &c); err != nil {
+		return 0, fmt.Errorf("%s is not valid TOML: %w", containerdConfig, err)
+	}
+	if c.Version == 0 {
+		return 1, nil
+	}
+	return c.Version, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
 
+	"github.com/kdev-dev/kdev/internal/containerd"
 	"github.com/kdev-dev/kdev/templates"
 )
 
@@ -66,13 +67,17 @@ func Wire(ctx context.Context, ns []nodes.Node, files []File) ([]NodeWiring, err
 
 func wireNode(ctx context.Context, n nodes.Node, files []File) (NodeWiring, error) {
 	w := NodeWiring{Node: n.String()}
-	have, ours, configPath, err := readNode(ctx, n, files)
+	st, err := readNode(ctx, n, files)
 	if err != nil {
 		return w, err
 	}
-	if !configPath {
-		return w, fmt.Errorf("node %s: %w (`containerd config dump` has no config_path = %q), so pulls bypass the mirrors: recreate the cluster with `kdev up --recreate`", n, ErrConfigPath, templates.CertsDir)
+	if st.Containerd.Err != nil {
+		return w, fmt.Errorf("node %s: %w", n, st.Containerd.Err)
 	}
+	if !st.Containerd.Reads {
+		return w, fmt.Errorf("node %s: %w: %s; so pulls bypass the mirrors: recreate the cluster with `kdev up --recreate`", n, ErrConfigPath, st.Containerd.Why)
+	}
+	have, ours := st.have, st.ours
 	want := map[string]bool{}
 	for _, f := range files {
 		want[f.Path] = true
@@ -97,40 +102,77 @@ func wireNode(ctx context.Context, n nodes.Node, files []File) (NodeWiring, erro
 	return w, nil
 }
 
+// Containerd is whether a node's containerd reads kdev's hosts.toml files, by its own
+// account of its configuration.
+type Containerd struct {
+	Registry containerd.Registry
+	// Reads is true when CRI pulls read hosts.toml files under templates.CertsDir.
+	Reads bool
+	// Why says what is wrong when they do not.
+	Why string
+	// Err is set when containerd's configuration could not be read or understood: an
+	// unknown shape is reported as such, never as "config_path not set".
+	Err error
+}
+
+type nodeState struct {
+	have       map[string]string
+	ours       []string
+	Containerd Containerd
+}
+
 // readNode reads, in one exec, the current content of files, the paths of every
-// hosts.toml kdev wrote, and whether containerd's effective config sets config_path.
-func readNode(ctx context.Context, n nodes.Node, files []File) (have map[string]string, ours []string, configPath bool, err error) {
+// hosts.toml kdev wrote, and containerd's version and effective configuration.
+func readNode(ctx context.Context, n nodes.Node, files []File) (nodeState, error) {
 	script := `for f in "$@"; do printf '\036F %s\n' "$f"; cat "$f" 2>/dev/null; done
 printf '\036OURS\n'; grep -l '` + marker + `' ` + templates.CertsDir + `/*/hosts.toml 2>/dev/null
-printf '\036CONFIG\n'; containerd config dump 2>/dev/null | grep -F config_path`
+printf '\036VERSION\n'; containerd --version 2>&1
+printf '\036CONFIG\n'; containerd config dump 2>/dev/null`
 	args := []string{"-c", script, "sh"}
 	for _, f := range files {
 		args = append(args, f.Path)
 	}
 	out, err := run(ctx, n, "", "sh", args...)
 	if err != nil && !strings.Contains(out, "\036CONFIG\n") {
-		return nil, nil, false, fmt.Errorf("read containerd wiring: %w", err)
+		return nodeState{}, fmt.Errorf("read containerd wiring: %w", err)
 	}
-	have = map[string]string{}
+	st := nodeState{have: map[string]string{}}
+	var version, dump string
 	for _, sec := range strings.Split(out, "\036")[1:] {
 		head, body, _ := strings.Cut(sec, "\n")
 		switch {
 		case strings.HasPrefix(head, "F "):
-			have[strings.TrimPrefix(head, "F ")] = body
+			st.have[strings.TrimPrefix(head, "F ")] = body
 		case head == "OURS":
-			ours = strings.Fields(body)
+			st.ours = strings.Fields(body)
+		case head == "VERSION":
+			version = strings.TrimSpace(body)
 		case head == "CONFIG":
-			configPath = strings.Contains(body, `"`+templates.CertsDir+`"`)
+			dump = body
 		}
 	}
-	return have, ours, configPath, nil
+	st.Containerd = readContainerd(dump, version)
+	return st, nil
 }
 
-// ReadWiring returns the content of files on a node ("" when absent) and whether
-// containerd's effective config sets config_path: what doctor inspects.
-func ReadWiring(ctx context.Context, n nodes.Node, files []File) (map[string]string, bool, error) {
-	have, _, configPath, err := readNode(ctx, n, files)
-	return have, configPath, err
+func readContainerd(dump, version string) Containerd {
+	if strings.TrimSpace(dump) == "" {
+		return Containerd{Err: fmt.Errorf("`containerd config dump` printed nothing (containerd says %q): is containerd's config valid?", version)}
+	}
+	reg, err := containerd.Parse([]byte(dump), version)
+	if err != nil {
+		return Containerd{Err: fmt.Errorf("read containerd's configuration: %w", err)}
+	}
+	c := Containerd{Registry: reg}
+	c.Reads, c.Why = reg.Reads(templates.CertsDir)
+	return c
+}
+
+// ReadWiring returns the content of files on a node ("" when absent) and whether its
+// containerd reads them: what doctor inspects.
+func ReadWiring(ctx context.Context, n nodes.Node, files []File) (map[string]string, Containerd, error) {
+	st, err := readNode(ctx, n, files)
+	return st.have, st.Containerd, err
 }
 
 // Exec runs a command in a node and returns its standard output.

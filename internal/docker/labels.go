@@ -18,6 +18,8 @@ const (
 	LabelMode = "dev.kdev.mode"
 	// LabelRemote is a mirror's upstream URL (never with credentials).
 	LabelRemote = "dev.kdev.remote"
+	// LabelKey is a mirror's identity (registry, upstream, account): its name's suffix.
+	LabelKey = "dev.kdev.key"
 )
 
 // Roles.

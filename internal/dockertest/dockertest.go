@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 
@@ -83,13 +84,24 @@ type Registry struct {
 // on 127.0.0.1, and removes it when the test ends.
 func StartRegistry(t *testing.T, api docker.API, image, name, net string) *Registry {
 	t.Helper()
+	return StartRegistryOn(t, api, image, name, net, "")
+}
+
+// StartRegistryOn is StartRegistry with its storage in a named volume (none when "").
+func StartRegistryOn(t *testing.T, api docker.API, image, name, net, volume string) *Registry {
+	t.Helper()
 	ctx := context.Background()
 	port := network.MustParsePort("5000/tcp")
+	var mounts []mount.Mount
+	if volume != "" {
+		mounts = []mount.Mount{{Type: mount.TypeVolume, Source: volume, Target: "/var/lib/registry"}}
+	}
 	res, err := api.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Name:   name,
 		Config: &container.Config{Image: image, ExposedPorts: network.PortSet{port: {}}},
 		HostConfig: &container.HostConfig{
 			PortBindings: network.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1")}}},
+			Mounts:       mounts,
 		},
 		NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{net: {}}},
 	})

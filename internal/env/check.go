@@ -27,7 +27,7 @@ func (e *Env) Check(ctx context.Context) ([]verify.Result, error) {
 	if obs == nil || !obs.Running || obs.ControlPlaneNode() == nil {
 		return nil, fmt.Errorf("%w %s: run kdev up first", ErrNoCluster, cfg.Name)
 	}
-	byReg, err := mirrorsByRegistry(ctx, e.Docker)
+	byReg, err := mirrorsByRegistry(ctx, e.Docker, cfg.Mirrors)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func (e *Env) Check(ctx context.Context) ([]verify.Result, error) {
 	for _, m := range cfg.Mirrors {
 		o := byReg[m.Registry]
 		t := verify.Target{Registry: m.Registry, Canary: m.Canary, Mode: registry.ModeProxy,
-			MirrorHost: strings.TrimPrefix(registry.MirrorEndpoint(m.Registry), "http://")}
+			MirrorHost: strings.TrimPrefix(registry.MirrorEndpoint(m), "http://")}
 		if o != nil {
 			t.Mode = o.Mode()
 		}
@@ -79,7 +79,7 @@ func (e *Env) Check(ctx context.Context) ([]verify.Result, error) {
 // or about containerd itself.
 func causeFor(reg string, fs []Finding) string {
 	for _, f := range fs {
-		if f.OK || (f.Registry != reg && !(f.Registry == "" && strings.Contains(f.Item, "config_path"))) {
+		if f.OK || (f.Registry != reg && !f.everyRegistry) {
 			continue
 		}
 		c := "not " + f.Item

@@ -148,7 +148,7 @@ func (e *Env) hosts() []templates.Hosts {
 	cfg := e.Config
 	var hs []templates.Hosts
 	for _, m := range cfg.Mirrors {
-		h := templates.Hosts{Registry: m.Registry, Mirror: registry.MirrorEndpoint(m.Registry), Server: m.RemoteURL}
+		h := templates.Hosts{Registry: m.Registry, Mirror: registry.MirrorEndpoint(m), Server: m.RemoteURL}
 		if m.Policy == config.PolicyStrict {
 			h.Server, h.Strict = h.Mirror, true
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/network"
 	"github.com/kdev-dev/kdev/internal/registry"
+	"github.com/kdev-dev/kdev/templates"
 )
 
 // Finding is one item doctor checked.
@@ -25,6 +26,9 @@ type Finding struct {
 	Fix      string `json:"fix,omitempty"`
 	Registry string `json:"registry,omitempty"`
 	Node     string `json:"node,omitempty"`
+	// everyRegistry marks a failure that bypasses every mirror on its node, so that it
+	// is a likely cause for each registry's failed check.
+	everyRegistry bool
 }
 
 // Doctor checks, item by item, what must hold for pulls to go through the mirrors,
@@ -46,13 +50,13 @@ func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
 	}
 	add(Finding{Item: "network " + cfg.Network.Name + " exists", OK: true, Detail: nw.Subnet.String()})
 
-	byReg, err := mirrorsByRegistry(ctx, e.Docker)
+	byReg, err := mirrorsByRegistry(ctx, e.Docker, cfg.Mirrors)
 	if err != nil {
 		return nil, err
 	}
 	hc := &http.Client{Timeout: 2 * time.Second}
 	for _, m := range cfg.Mirrors {
-		name := registry.MirrorName(m.Registry)
+		name := registry.MirrorName(m)
 		o := byReg[m.Registry]
 		switch {
 		case o == nil:
@@ -106,14 +110,14 @@ func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
 }
 
 // doctorNode checks one node in two execs: name resolution of every mirror and the
-// local registry, then (cluster.ReadWiring) containerd's config_path and each hosts.toml.
+// local registry, then (cluster.ReadWiring) whether containerd reads hosts.toml, and each one.
 func (e *Env) doctorNode(ctx context.Context, n nodes.Node, nw *network.Info, files []cluster.File) []Finding {
 	cfg := e.Config
 	node := n.String()
 	fs := []Finding{finding("node "+node+" attached to network "+cfg.Network.Name, slices.Contains(nw.Containers, node), "", "", "run kdev down and kdev up")}
 	var names []string
 	for _, m := range cfg.Mirrors {
-		names = append(names, registry.MirrorName(m.Registry))
+		names = append(names, registry.MirrorName(m))
 	}
 	script := `for h in "$@"; do getent hosts "$h" >/dev/null && echo "ok $h" || echo "fail $h"; done`
 	if cfg.LocalRegistry.On() {
@@ -124,19 +128,18 @@ func (e *Env) doctorNode(ctx context.Context, n nodes.Node, nw *network.Info, fi
 		return append(fs, Finding{Item: "exec in node " + node, Node: node, Detail: err.Error(), Fix: "is the node running? kdev up re-creates a broken cluster"})
 	}
 	for _, m := range cfg.Mirrors {
-		name := registry.MirrorName(m.Registry)
+		name := registry.MirrorName(m)
 		fs = append(fs, nodeFinding(node, m.Registry, "mirror name "+name+" resolves in node "+node, strings.Contains(out, "ok "+name+"\n"),
 			"Docker's DNS does not know it: the mirror is stopped or not on the node's network; run kdev up"))
 	}
 	if cfg.LocalRegistry.On() {
 		fs = append(fs, nodeFinding(node, "", "local registry reachable from node "+node, strings.Contains(out, "ok local"), "run kdev up"))
 	}
-	have, configPath, err := cluster.ReadWiring(ctx, n, files)
+	have, ctrd, err := cluster.ReadWiring(ctx, n, files)
 	if err != nil {
 		return append(fs, Finding{Item: "read containerd config in " + node, Node: node, Detail: err.Error()})
 	}
-	fs = append(fs, nodeFinding(node, "", "containerd in "+node+" uses config_path", configPath,
-		"every pull on this node ignores the mirrors: run kdev up --recreate"))
+	fs = append(fs, containerdFinding(node, ctrd))
 	for _, f := range files {
 		reg := path.Base(path.Dir(f.Path)) // certs.d/<registry>/hosts.toml
 		got := have[f.Path]
@@ -168,6 +171,25 @@ func finding(item string, ok bool, reg, detail, fix string) Finding {
 func nodeFinding(node, reg, item string, ok bool, fix string) Finding {
 	f := finding(item, ok, reg, "", fix)
 	f.Node = node
+	return f
+}
+
+// containerdFinding says whether a node's containerd reads kdev's hosts.toml files,
+// with what its own configuration says: version, pull path and config_path.
+func containerdFinding(node string, c cluster.Containerd) Finding {
+	f := nodeFinding(node, "", "containerd in "+node+" reads hosts.toml from "+templates.CertsDir, c.Reads,
+		"every pull on this node ignores the mirrors: run kdev up --recreate")
+	f.everyRegistry = true
+	switch {
+	case c.Err != nil:
+		f.Detail = c.Err.Error()
+		f.Fix = "kdev cannot tell whether this node's containerd uses the mirrors: please report its `containerd --version` and `containerd config dump`"
+	case !c.Reads:
+		f.Detail = c.Why
+	default:
+		r := c.Registry
+		f.Detail = fmt.Sprintf("containerd %s, %s, config_path %q", r.Version, r.PullPath(), r.ConfigPath)
+	}
 	return f
 }
 

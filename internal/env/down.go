@@ -3,6 +3,8 @@ package env
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/kdev-dev/kdev/internal/network"
 	"github.com/kdev-dev/kdev/internal/registry"
@@ -15,7 +17,8 @@ type DownResult struct {
 	LocalRegistry bool     `json:"localRegistry"`
 	Detached      []string `json:"detached,omitempty"`
 	Purged        []string `json:"purged,omitempty"`
-	// Kept are mirrors that --purge left because another environment uses them.
+	// Kept are mirrors that --purge left because another environment uses them, each
+	// with the environments that do.
 	Kept []string `json:"kept,omitempty"`
 }
 
@@ -64,7 +67,7 @@ func (e *Env) Down(ctx context.Context, purge bool) (*DownResult, error) {
 		return res, err
 	}
 	for _, k := range res.Kept {
-		e.Progress.Warn("kept the mirror and cache of " + k + ": another environment uses it")
+		e.Progress.Warn("kept the mirror and cache of " + k)
 	}
 
 	done = e.Progress.Step("Network " + cfg.Network.Name)
@@ -85,15 +88,18 @@ func (e *Env) downMirrors(ctx context.Context, res *DownResult, purge bool) erro
 	}
 	configured := map[string]bool{}
 	for _, m := range cfg.Mirrors {
-		configured[m.Registry] = true
+		configured[registry.MirrorName(m)] = true
 	}
 	for _, o := range mirrors {
-		ours, usedElsewhere := configured[o.Registry()], false
+		// A mirror is this environment's when its configuration names it (by identity:
+		// registry and upstream), or when it is attached to this environment's network.
+		ours := configured[o.Name]
+		var others []string
 		for _, n := range o.Networks {
 			if n == cfg.Network.Name {
 				ours = true
-			} else if _, isEnv := owners[n]; isEnv {
-				usedElsewhere = true
+			} else if env, isEnv := owners[n]; isEnv {
+				others = append(others, env)
 			}
 		}
 		if !ours {
@@ -106,11 +112,12 @@ func (e *Env) downMirrors(ctx context.Context, res *DownResult, purge bool) erro
 		if !purge {
 			continue
 		}
-		if usedElsewhere {
-			res.Kept = append(res.Kept, o.Registry())
+		if len(others) > 0 {
+			sort.Strings(others)
+			res.Kept = append(res.Kept, fmt.Sprintf("%s (%s): environment %s uses it", o.Registry(), o.Name, strings.Join(others, ", ")))
 			continue
 		}
-		if err := registry.Remove(ctx, e.Docker, o, registry.CacheVolume(o.Registry()), true); err != nil {
+		if err := registry.Remove(ctx, e.Docker, o, o.CacheVolume(), true); err != nil {
 			return err
 		}
 		res.Purged = append(res.Purged, o.Registry())

@@ -72,15 +72,23 @@ func envNetworks(ctx context.Context, api docker.API) (map[string]string, error)
 	return out, nil
 }
 
-// mirrorsByRegistry returns every kdev mirror on the machine, by upstream host.
-func mirrorsByRegistry(ctx context.Context, api docker.API) (map[string]*registry.Observed, error) {
+// mirrorsByRegistry returns the mirrors this environment's configuration names, by
+// registry host (unique within one environment). Another environment's mirror of the
+// same registry from another upstream is a different container, and is not among them.
+func mirrorsByRegistry(ctx context.Context, api docker.API, ms []config.Mirror) (map[string]*registry.Observed, error) {
 	mirrors, err := registry.Mirrors(ctx, api)
 	if err != nil {
 		return nil, err
 	}
-	by := map[string]*registry.Observed{}
+	byName := map[string]*registry.Observed{}
 	for _, o := range mirrors {
-		by[o.Registry()] = o
+		byName[o.Name] = o
+	}
+	by := map[string]*registry.Observed{}
+	for _, m := range ms {
+		if o := byName[registry.MirrorName(m)]; o != nil {
+			by[m.Registry] = o
+		}
 	}
 	return by, nil
 }

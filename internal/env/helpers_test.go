@@ -73,11 +73,18 @@ func newFixture(t *testing.T, yaml string) *fixture {
 			t.Errorf("cleanup: down --purge: %v", err)
 		}
 		for _, m := range f.env.Config.Mirrors {
-			_, _ = api.ContainerRemove(ctx, registry.MirrorName(m.Registry), client.ContainerRemoveOptions{Force: true})
-			_, _ = api.VolumeRemove(ctx, registry.CacheVolume(m.Registry), client.VolumeRemoveOptions{Force: true})
+			removeMirror(api, m)
 		}
 	})
 	return f
+}
+
+// removeMirror removes a test's mirror and its cache, whatever state they are in.
+func removeMirror(api *client.Client, m config.Mirror) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, _ = api.ContainerRemove(ctx, registry.MirrorName(m), client.ContainerRemoveOptions{Force: true})
+	_, _ = api.VolumeRemove(ctx, registry.CacheVolume(m), client.VolumeRemoveOptions{Force: true})
 }
 
 func (f *fixture) up() *UpResult {

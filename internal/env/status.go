@@ -69,7 +69,7 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 	if e.Kind != nil {
 		wg.Go(func() { st.Cluster, obsErr = e.Kind.Observe(ctx, e.Docker, cfg.Name) })
 	}
-	wg.Go(func() { byReg, mErr = mirrorsByRegistry(ctx, e.Docker) })
+	wg.Go(func() { byReg, mErr = mirrorsByRegistry(ctx, e.Docker, cfg.Mirrors) })
 	wg.Go(func() {
 		var err error
 		if sizes, err = registry.VolumeSizes(ctx, e.Docker); err != nil {
@@ -90,8 +90,8 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 	for i, m := range cfg.Mirrors {
 		ms := &st.Mirrors[i]
 		*ms = MirrorStatus{Registry: m.Registry, RemoteURL: m.RemoteURL, Policy: string(m.Policy),
-			Container: registry.MirrorName(m.Registry), State: "missing", CacheBytes: -1, HitRatio: -1}
-		if s, ok := sizes[registry.CacheVolume(m.Registry)]; ok {
+			Container: registry.MirrorName(m), State: "missing", CacheBytes: -1, HitRatio: -1}
+		if s, ok := sizes[registry.CacheVolume(m)]; ok {
 			ms.CacheBytes = s
 		}
 		o := byReg[m.Registry]

@@ -119,7 +119,8 @@ func (e *Env) upMirrors(ctx context.Context, res *UpResult, pw map[string]string
 }
 
 // checkShared refuses to change a mirror that another environment uses with another
-// upstream: mirrors are shared by every environment on the machine.
+// upstream. Mirrors are named by their upstream, so this happens only to a mirror made
+// by a kdev that named mirrors by registry alone, and still used that way elsewhere.
 func (e *Env) checkShared(ctx context.Context, mirrors []*registry.Observed) error {
 	owners, err := envNetworks(ctx, e.Docker)
 	if err != nil {
@@ -127,10 +128,10 @@ func (e *Env) checkShared(ctx context.Context, mirrors []*registry.Observed) err
 	}
 	want := map[string]config.Mirror{}
 	for _, m := range e.Config.Mirrors {
-		want[m.Registry] = m
+		want[registry.MirrorName(m)] = m
 	}
 	for _, o := range mirrors {
-		m, ok := want[o.Registry()]
+		m, ok := want[o.Name]
 		if !ok || o.Remote() == m.RemoteURL {
 			continue
 		}
@@ -153,10 +154,10 @@ func (e *Env) checkShared(ctx context.Context, mirrors []*registry.Observed) err
 func (e *Env) detachStaleMirrors(ctx context.Context, res *UpResult, mirrors []*registry.Observed) error {
 	want := map[string]bool{}
 	for _, m := range e.Config.Mirrors {
-		want[m.Registry] = true
+		want[registry.MirrorName(m)] = true
 	}
 	for _, o := range mirrors {
-		if want[o.Registry()] {
+		if want[o.Name] {
 			continue
 		}
 		for _, n := range o.Networks {

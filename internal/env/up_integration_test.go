@@ -82,21 +82,42 @@ func TestMirrorLifecycle(t *testing.T) {
 		}
 	})
 
-	t.Run("changed remoteURL re-creates the mirror and keeps the cache", func(t *testing.T) {
+	t.Run("another remoteURL gets its own mirror and cache; the first keeps its own", func(t *testing.T) {
 		other := dockertest.StartRegistry(t, f.api, f.image, dockertest.Name("kt-upstream2-"), net)
-		f.env.Config.Mirrors[0].RemoteURL = other.InNetwork
+		first := f.env.Config.Mirrors[0]
+		second := first
+		second.RemoteURL = other.InNetwork
+		t.Cleanup(func() { removeMirror(f.api, second) })
+		f.env.Config.Mirrors[0] = second
+		up := f.up()
+		o := up.Mirrors[0]
+		if o.Action != registry.Created || o.Container.Name != registry.MirrorName(second) || o.Container.Name == m.Container.Name ||
+			o.Container.Labels["dev.kdev.remote"] != other.InNetwork {
+			t.Fatalf("got %+v, want a new mirror of its own for the new remote", o)
+		}
+		if len(up.Detached) != 1 {
+			t.Errorf("detached %v, want the first upstream's mirror detached from the network", up.Detached)
+		}
+		// The other upstream does not have the image: its own, empty cache cannot serve it.
+		if _, err := registrytest.Pull(mirrorURL(o), "team/app", img.Digest); err == nil {
+			t.Fatal("the new upstream's mirror served content cached from the first upstream")
+		}
+		f.env.Config.Mirrors[0] = first
 		m = f.up().Mirrors[0]
-		if m.Action != registry.Recreated || m.Container.Labels["dev.kdev.remote"] != other.InNetwork {
-			t.Fatalf("got %+v, want recreated with the new remote", m)
+		if m.Container.Name != registry.MirrorName(first) {
+			t.Fatalf("back to the first remote: mirror %s", m.Container.Name)
 		}
 		if _, err := registrytest.Pull(mirrorURL(m), "team/app", img.Digest); err != nil {
-			t.Fatalf("cached content lost on re-creation: %v", err)
+			t.Fatalf("the first upstream's cache was lost: %v", err)
 		}
-		f.env.Config.Mirrors[0].RemoteURL = upstream.InNetwork
 	})
 
 	t.Run("unreachable upstream: the mirror serves its cache", func(t *testing.T) {
 		if _, err := f.api.ContainerRemove(ctx, upstream.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+			t.Fatal(err)
+		}
+		// A running proxy keeps serving; the failure (distribution issue 4038) is at start.
+		if _, err := f.api.ContainerRemove(ctx, m.Container.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
 			t.Fatal(err)
 		}
 		m = f.up().Mirrors[0]
@@ -140,7 +161,7 @@ func TestMirrorLifecycle(t *testing.T) {
 		if nw, _ := network.Find(ctx, f.api, net); nw != nil {
 			t.Fatal("network still exists after down")
 		}
-		if _, err := f.api.ContainerInspect(ctx, registry.MirrorName(host), client.ContainerInspectOptions{}); err != nil {
+		if _, err := f.api.ContainerInspect(ctx, registry.MirrorName(f.env.Config.Mirrors[0]), client.ContainerInspectOptions{}); err != nil {
 			t.Fatalf("mirror gone after down: %v", err)
 		}
 		purged, err := f.env.Down(ctx, true)
@@ -150,7 +171,7 @@ func TestMirrorLifecycle(t *testing.T) {
 		if len(purged.Purged) != 1 {
 			t.Fatalf("purge: %+v", purged)
 		}
-		if _, err := f.api.VolumeInspect(ctx, registry.CacheVolume(host), client.VolumeInspectOptions{}); err == nil {
+		if _, err := f.api.VolumeInspect(ctx, registry.CacheVolume(f.env.Config.Mirrors[0]), client.VolumeInspectOptions{}); err == nil {
 			t.Fatal("cache volume still exists after down --purge")
 		}
 	})

@@ -64,6 +64,15 @@ func Local(ctx context.Context, api docker.API, env string) (*Observed, error) {
 // Registry is the upstream host a mirror serves, from its label.
 func (o *Observed) Registry() string { return o.Labels[docker.LabelRegistry] }
 
+// CacheVolume is the volume a mirror's cache lives in: named by its key label, or, for a
+// mirror made before mirrors had keys, by its registry alone (what kdev named it then).
+func (o *Observed) CacheVolume() string {
+	if k := o.Labels[docker.LabelKey]; k != "" {
+		return cacheVolume(k)
+	}
+	return cacheVolume(Slug(o.Registry()))
+}
+
 // Remote is the URL a mirror fetches from, from its label.
 func (o *Observed) Remote() string { return o.Labels[docker.LabelRemote] }
 

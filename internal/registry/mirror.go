@@ -34,7 +34,7 @@ type MirrorResult struct {
 // crash-looping, and a later EnsureMirror puts it back in proxy mode once it can.
 func EnsureMirror(ctx context.Context, api docker.API, m config.Mirror, image, password string, nets []string) (MirrorResult, error) {
 	res := MirrorResult{Registry: m.Registry, Mode: ModeProxy}
-	old, err := inspect(ctx, api, MirrorName(m.Registry))
+	old, err := inspect(ctx, api, MirrorName(m))
 	if err != nil {
 		return res, err
 	}

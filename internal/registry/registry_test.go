@@ -49,15 +49,54 @@ func TestNames(t *testing.T) {
 		"registry.example.com:5000": "kdev-mirror-registry-example-com-5000",
 		"GHCR.io":                   "kdev-mirror-ghcr-io",
 	} {
-		if got := MirrorName(reg); got != want {
+		m := config.Mirror{Registry: reg, RemoteURL: config.RemoteFor(reg)}
+		if got := MirrorName(m); got != want {
 			t.Errorf("MirrorName(%q) = %q, want %q", reg, got, want)
 		}
-		if MirrorName(reg) == reg {
+		if MirrorName(m) == reg {
 			t.Errorf("mirror of %s named after its upstream", reg)
 		}
 	}
-	if CacheVolume("docker.io") != "kdev-cache-docker-io" || LocalName("dev") != "dev-registry" {
+	hub := config.Mirror{Registry: "docker.io", RemoteURL: "https://registry-1.docker.io"}
+	if CacheVolume(hub) != "kdev-cache-docker-io" || LocalName("dev") != "dev-registry" {
 		t.Error("volume or local registry names changed: existing caches would be orphaned")
+	}
+}
+
+// TestKey: a mirror's identity is its registry, its upstream and its account, so that two
+// upstreams of one registry never share a container or a cache.
+func TestKey(t *testing.T) {
+	hub := config.Mirror{Registry: "docker.io", RemoteURL: "https://registry-1.docker.io"}
+	slash := hub
+	slash.RemoteURL += "/"
+	corp := config.Mirror{Registry: "docker.io", RemoteURL: "https://hub-proxy.corp.example"}
+	corp2 := corp
+	authed := hub
+	authed.Credentials = &config.Credentials{Username: "me", PasswordEnv: "TOKEN"}
+	other := authed
+	other.Credentials = &config.Credentials{Username: "you", PasswordFile: "/x"}
+	rotated := authed
+	rotated.Credentials = &config.Credentials{Username: "me", PasswordFile: "/elsewhere"}
+
+	if Key(hub) != "docker-io" || Key(slash) != "docker-io" {
+		t.Errorf("default upstream: key %q (%q with a trailing slash), want docker-io", Key(hub), Key(slash))
+	}
+	keys := map[string]string{}
+	for name, m := range map[string]config.Mirror{"default": hub, "corp": corp, "authed": authed, "other account": other} {
+		k := Key(m)
+		if prev, dup := keys[k]; dup {
+			t.Errorf("%s and %s share key %q", prev, name, k)
+		}
+		keys[k] = name
+		if !strings.HasPrefix(k, "docker-io") || MirrorName(m) != "kdev-mirror-"+k || CacheVolume(m) != "kdev-cache-"+k {
+			t.Errorf("%s: key %q, mirror %q, cache %q: want readable names built on the key", name, k, MirrorName(m), CacheVolume(m))
+		}
+	}
+	if Key(corp) != Key(corp2) || Key(authed) != Key(rotated) {
+		t.Error("the same upstream and account must give the same key (where the password comes from is not identity)")
+	}
+	if len(Key(corp)) != len("docker-io-")+8 {
+		t.Errorf("key %q: want the slug and an 8-digit hash", Key(corp))
 	}
 }
 
@@ -69,7 +108,8 @@ func TestMirrorSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := s.createOptions("kdev")
-	if opts.Name != "kdev-mirror-ghcr-io" || opts.Config.Image != "registry:3" {
+	// An account is part of a mirror's identity: not the anonymous ghcr.io mirror.
+	if opts.Name != MirrorName(m) || !strings.HasPrefix(opts.Name, "kdev-mirror-ghcr-io-") || opts.Config.Image != "registry:3" {
 		t.Errorf("name %q image %q", opts.Name, opts.Config.Image)
 	}
 	for k, v := range opts.Config.Labels {
@@ -93,10 +133,11 @@ func TestMirrorSpec(t *testing.T) {
 	if opts.HostConfig.RestartPolicy.Name != "unless-stopped" {
 		t.Errorf("restart policy %q", opts.HostConfig.RestartPolicy.Name)
 	}
-	if len(opts.HostConfig.Mounts) != 1 || opts.HostConfig.Mounts[0].Source != "kdev-cache-ghcr-io" {
+	if len(opts.HostConfig.Mounts) != 1 || opts.HostConfig.Mounts[0].Source != CacheVolume(m) {
 		t.Errorf("mounts %+v, want the shared cache volume", opts.HostConfig.Mounts)
 	}
-	if s.Labels[docker.LabelMode] != "proxy" || s.Labels[docker.LabelRemote] != "https://ghcr.io" {
+	if s.Labels[docker.LabelMode] != "proxy" || s.Labels[docker.LabelRemote] != "https://ghcr.io" || s.Labels[docker.LabelKey] != Key(m) ||
+		s.VolumeLabels[docker.LabelKey] != Key(m) || s.VolumeLabels[docker.LabelRemote] != "https://ghcr.io" {
 		t.Errorf("labels %v", s.Labels)
 	}
 

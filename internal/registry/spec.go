@@ -53,18 +53,21 @@ func MirrorSpec(m config.Mirror, image, password string, mode Mode) (Spec, error
 		return Spec{}, err
 	}
 	s := Spec{
-		Name:   MirrorName(m.Registry),
+		Name:   MirrorName(m),
 		Image:  image,
 		Role:   docker.RoleMirror,
-		Volume: CacheVolume(m.Registry),
+		Volume: CacheVolume(m),
 		VolumeLabels: docker.Labels(docker.RoleCache,
-			docker.LabelRegistry, m.Registry),
+			docker.LabelRegistry, m.Registry,
+			docker.LabelRemote, m.RemoteURL,
+			docker.LabelKey, Key(m)),
 		Config: cfg,
 		Mode:   mode,
 	}
 	s.Labels = docker.Labels(docker.RoleMirror,
 		docker.LabelRegistry, m.Registry,
 		docker.LabelRemote, m.RemoteURL,
+		docker.LabelKey, Key(m),
 		docker.LabelMode, string(mode),
 		docker.LabelSpec, s.Hash())
 	return s, nil

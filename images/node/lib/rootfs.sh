@@ -12,9 +12,12 @@ rootfs_build() {
 
 # base_build follows kind's images/base/Dockerfile on a copy of the rootfs.
 base_build() {
-  local r=$WORK/base f=$WORK/kind/base-files d p
+  local r=$WORK/base f=$WORK/kind/base-files d
   safe_rm "$r"
   cp -a "$WORK/rootfs" "$r"
+  # The container runtime first: Debian's (containerd 1.6), or the one kind ships, built
+  # (purging Debian's packages also removes /etc/containerd, where kind's config goes).
+  if [[ -n $CONTAINERD_VERSION ]]; then runtime_install "$r"; else runtime_debian "$r"; fi
 
   install -m0755 "$f"/usr/local/bin/* "$r/usr/local/bin/"
   install -d -m0755 "$r/kind/bin" "$r/LICENSES"
@@ -33,13 +36,6 @@ base_build() {
   grep -q 'restrict_oom_score_adj = true' "$r/etc/containerd/config.toml" ||
     die "kind's containerd config.toml has no restrict_oom_score_adj to set"
 
-  # Debian's containerd and CNI plugins, where kind's unit and containerd's defaults look.
-  ln -sf /usr/bin/containerd "$r/usr/local/bin/containerd"
-  install -d "$r/opt/cni/bin"
-  for p in host-local loopback ptp portmap; do
-    [[ -x $r/usr/lib/cni/$p ]] || die "CNI plugin $p missing from containernetworking-plugins"
-    ln -sf "/usr/lib/cni/$p" "$r/opt/cni/bin/$p"
-  done
   chroot "$r" ctr oci spec |
     jq '.hooks.createContainer += [{"path": "/kind/bin/mount-product-files.sh"}] | del(.process.rlimits)' \
       >"$r/etc/containerd/cri-base.json"
