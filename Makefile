@@ -61,10 +61,13 @@ bench-smoke: build docker
 	images/build.sh >/dev/null
 	$(GO) run ./bench -images 1 -mb 16 -runs 1 -out bin/bench-smoke.json
 
+## lint: go vet (also the e2e suite), gofmt, staticcheck, and shellcheck on every script
 lint:
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./e2e/
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(STATICCHECK) ./...
+	hack/shellcheck.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -12,7 +12,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-# shellcheck source=../images/lib.sh
+# shellcheck source=SCRIPTDIR/../images/lib.sh
 . images/lib.sh
 
 mode=${1:-} dir=${2:-}

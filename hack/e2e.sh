@@ -7,7 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-# shellcheck source=../images/lib.sh
+# shellcheck source=SCRIPTDIR/../images/lib.sh
 . images/lib.sh
 
 vars=("$@")

@@ -5,7 +5,7 @@
 # NODE_IMAGE_CONTAINERD2= with their refs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$root/images/lib.sh"
 
 what=("$@")

@@ -28,7 +28,7 @@ set -euo pipefail
 apt_mirror() {
   { grep -hE '^deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '{print $2}'
     awk '/^URIs:/ {print $2}' /etc/apt/sources.list.d/*.sources 2>/dev/null
-  } | grep -v security | head -n 1
+  } | awk '!/security/ && !found { print; found = 1 }' # reads all: no early exit under pipefail
 }
 : "${DEBIAN_MIRROR:=$(apt_mirror)}"
 if [ -z "$DEBIAN_MIRROR" ]; then

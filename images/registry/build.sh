@@ -6,7 +6,7 @@
 # alike. Last line on stdout: REGISTRY_IMAGE=<ref>.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../lib.sh
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$here/../lib.sh"
 
 version=$(awk '$1 == "require" && $2 ~ /distribution/ {print $3}' "$here/go.mod")

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kdev-dev/kdev/internal/ui"
+	"github.com/kdev-dev/kdev/internal/verify"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -112,5 +114,37 @@ func TestCompletion(t *testing.T) {
 	code, out, _ := run(t, "completion", "bash")
 	if code != 0 || !strings.Contains(out, "__start_kdev") {
 		t.Fatalf("exit %d, no bash completion script", code)
+	}
+}
+
+// TestCheckExit: each verdict decides check's exit code; a failure outweighs a check
+// that proved nothing.
+func TestCheckExit(t *testing.T) {
+	r := func(reg string, v verify.Verdict) verify.Result { return verify.Result{Registry: reg, Verdict: v} }
+	for _, tc := range []struct {
+		name    string
+		results []verify.Result
+		want    int
+	}{
+		{"all pass", []verify.Result{r("a", verify.Pass), r("b", verify.Pass)}, ExitOK},
+		{"a bypass", []verify.Result{r("a", verify.Pass), r("b", verify.Bypassed)}, ExitFailure},
+		{"a miss", []verify.Result{r("a", verify.Missed)}, ExitFailure},
+		{"a failure", []verify.Result{r("a", verify.Failed)}, ExitFailure},
+		{"could not run", []verify.Result{r("a", verify.Pass), r("b", verify.Unavailable)}, ExitUnproven},
+		{"proved nothing", []verify.Result{r("a", verify.Unproven)}, ExitUnproven},
+		{"a failure beside an inconclusive check", []verify.Result{r("a", verify.Unavailable), r("b", verify.Bypassed)}, ExitFailure},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ExitOK
+			if err := checkExit(tc.results); err != nil {
+				got = exitCode(err)
+			}
+			if got != tc.want {
+				t.Fatalf("exit %d, want %d", got, tc.want)
+			}
+		})
+	}
+	if got := exitCode(fmt.Errorf("up: %w", context.Canceled)); got != ExitInterrupted {
+		t.Fatalf("a cancelled command exits %d, want %d", got, ExitInterrupted)
 	}
 }

@@ -26,34 +26,36 @@ pull must reach the mirror; after the canary is removed, the next pulls must be
 served from its cache. containerd's "trying next host" also counts as a bypass.
 
 Exit codes: 0 every mirror proved itself; 1 a mirror was bypassed, missed its cache
-or failed (the likely cause is named); 2 the check could not run.`,
+or failed (the likely cause is named); 2 bad usage or configuration; 3 the check could
+not run (no cluster; an upstream that cannot be reached and a canary that is not
+cached) or proved nothing (no pull was served from the cache).`,
 	}, func(e *env.Env, ctx context.Context) ([]verify.Result, error) {
 		results, err := e.Check(ctx)
 		if errors.Is(err, env.ErrNoCluster) {
-			return nil, exitError{2, err}
+			return nil, exitError{ExitUnproven, err}
 		}
 		return results, err
 	}, printCheck, checkExit)
 }
 
 // checkExit turns results into check's exit code: any failure is 1, else any mirror
-// that could not be checked is 2.
+// that could not be checked, or whose check proved nothing, is 3.
 func checkExit(results []verify.Result) error {
 	var bad, unavailable []string
 	for _, r := range results {
-		switch r.Verdict {
-		case verify.Pass:
-		case verify.Unavailable:
-			unavailable = append(unavailable, r.Registry)
+		switch {
+		case r.Verdict == verify.Pass:
+		case r.Verdict.Inconclusive():
+			unavailable = append(unavailable, r.Registry+" "+string(r.Verdict))
 		default:
 			bad = append(bad, r.Registry+" "+string(r.Verdict))
 		}
 	}
 	if len(bad) > 0 {
-		return exitError{1, fmt.Errorf("cache check failed: %s", strings.Join(bad, ", "))}
+		return exitError{ExitFailure, fmt.Errorf("cache check failed: %s", strings.Join(bad, ", "))}
 	}
 	if len(unavailable) > 0 {
-		return exitError{2, fmt.Errorf("cache check could not run for %s", strings.Join(unavailable, ", "))}
+		return exitError{ExitUnproven, fmt.Errorf("cache check proved nothing for %s", strings.Join(unavailable, ", "))}
 	}
 	return nil
 }
@@ -85,7 +87,7 @@ func printCheck(w io.Writer, results []verify.Result) error {
 		fmt.Fprintf(w, "\n%s %s: %s\n", r.Registry, r.Verdict, r.Reason)
 		if r.Cause != "" {
 			fmt.Fprintf(w, "  likely cause: %s\n", r.Cause)
-		} else if r.Verdict != verify.Unavailable {
+		} else if !r.Verdict.Inconclusive() {
 			fmt.Fprintf(w, "  run kdev doctor for every item that must hold\n")
 		}
 	}

@@ -30,7 +30,7 @@ func doctorExit(fs []env.Finding) error {
 		}
 	}
 	if failed > 0 {
-		return exitError{1, fmt.Errorf("%d of %d items failed", failed, len(fs))}
+		return exitError{ExitFailure, fmt.Errorf("%d of %d items failed", failed, len(fs))}
 	}
 	return nil
 }

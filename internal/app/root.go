@@ -27,6 +27,10 @@ const (
 	ExitFailure = 1
 	// ExitUsage is bad usage or a bad configuration: fix the input, not the machine.
 	ExitUsage = 2
+	// ExitUnproven is a cache check that could not run, or ran and proved nothing.
+	ExitUnproven = 3
+	// ExitInterrupted is a command cancelled by SIGINT or SIGTERM, as shells report it.
+	ExitInterrupted = 130
 )
 
 // exitError carries an exit code decided by a command, such as check's 2 for
@@ -162,7 +166,7 @@ func exitCode(err error) int {
 	case errors.As(err, &ce), errors.As(err, &ue):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
-		return 130
+		return ExitInterrupted
 	default:
 		return ExitFailure
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/kdev-dev/kdev/internal/env"
 	"github.com/kdev-dev/kdev/internal/ui"
-	"github.com/kdev-dev/kdev/internal/verify"
 )
 
 type upOptions struct {
@@ -85,9 +84,9 @@ func upVerdict(st *ui.Status, s ui.Streams, o *upOptions, res *env.UpResult) err
 	if err == nil || !errors.As(err, &ee) {
 		return err
 	}
-	if ee.code == 2 {
+	if ee.code == ExitUnproven {
 		for _, r := range res.Check {
-			if r.Verdict == verify.Unavailable {
+			if r.Verdict.Inconclusive() {
 				st.Warn(fmt.Sprintf("cache not verified for %s: %s", r.Registry, r.Reason))
 			}
 		}

@@ -52,7 +52,7 @@ func (e *Env) Check(ctx context.Context) ([]verify.Result, error) {
 	var failed []string
 	passed := true
 	for _, r := range results {
-		if r.Verdict != verify.Pass && r.Verdict != verify.Unavailable {
+		if r.Verdict != verify.Pass && !r.Verdict.Inconclusive() {
 			failed = append(failed, r.Registry)
 		}
 		passed = passed && r.Verdict == verify.Pass

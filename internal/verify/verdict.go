@@ -13,15 +13,20 @@ import (
 // Verdict is the outcome of one mirror's check.
 type Verdict string
 
-// Verdicts. Pass is exit 0; Bypassed, Missed and Failed are exit 1; Unavailable is
-// exit 2: the check could not run, which proves nothing either way.
+// Verdicts. Pass is exit 0; Bypassed, Missed and Failed are exit 1; Unavailable (the
+// check could not run) and Unproven (it ran, but no pull was served from the cache)
+// are exit 3: they prove nothing either way.
 const (
 	Pass        Verdict = "pass"
 	Bypassed    Verdict = "bypassed"
 	Missed      Verdict = "missed"
 	Failed      Verdict = "failed"
 	Unavailable Verdict = "unavailable"
+	Unproven    Verdict = "unproven"
 )
+
+// Inconclusive says the verdict neither proves the cache nor catches a fault.
+func (v Verdict) Inconclusive() bool { return v == Unavailable || v == Unproven }
 
 // Pull is one canary pull on one node, and what the mirror counted during it.
 type Pull struct {
@@ -35,10 +40,12 @@ type Pull struct {
 
 // Judge turns a mirror's pulls into a verdict and a reason. The first pull must reach
 // the mirror; every later one (the canary removed in between) must be served from the
-// cache: hits, blob hits when it asked for blobs, and no new misses. A pass can carry a
-// note as its reason (otherwise ""): a later pull that needed no layer proves the manifest
-// only. mode is the mirror's mode; in cache-only mode there are no proxy counters, so
-// what the mirror served is what counts.
+// cache: hits, blob hits when it asked for blobs, and no new misses. A proxy's pass
+// needs such a later pull: one pull that reached the mirror proves it is used, not that
+// its cache serves, so it is Unproven. A pass can carry a note as its reason (otherwise
+// ""): a later pull that needed no layer proves the manifest only. mode is the mirror's
+// mode; in cache-only mode there are no proxy counters, and everything the mirror
+// served came from its cache, so what it served is what counts.
 func Judge(mode registry.Mode, pulls []Pull) (Verdict, string) {
 	if len(pulls) == 0 {
 		return Unavailable, "no pull was made"
@@ -81,6 +88,9 @@ func Judge(mode registry.Mode, pulls []Pull) (Verdict, string) {
 			// layers with another image on the node needs only its manifest.
 			note = fmt.Sprintf("pull %d on %s needed no layer (the node holds them for another image): the cache served its manifest", i+1, p.Node)
 		}
+	}
+	if len(pulls) < 2 && mode != registry.ModeCacheOnly {
+		return Unproven, fmt.Sprintf("only one pull was made (on %s): it reached the mirror, but no second pull showed the cache serving it", pulls[0].Node)
 	}
 	return Pass, note
 }

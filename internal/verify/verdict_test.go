@@ -27,6 +27,10 @@ func TestJudge(t *testing.T) {
 		reason string
 	}{
 		{"miss then hit", registry.ModeProxy, []Pull{miss, hit}, Pass, ""},
+		{"a single pull proves no hit", registry.ModeProxy, []Pull{miss}, Unproven, "only one pull"},
+		{"a single pull that hit still proves no second pull", registry.ModeProxy, []Pull{hit}, Unproven, "only one pull"},
+		{"all misses", registry.ModeProxy, []Pull{miss, miss}, Missed, "missed the cache 2 times"},
+		{"cache-only: one pull served from the cache", registry.ModeCacheOnly, []Pull{{Node: "n1", Delta: registry.Counters{Served: registry.Split{Blob: 1, Manifest: 1}}}}, Pass, ""},
 		{"three nodes", registry.ModeProxy, []Pull{miss, hit, hit}, Pass, ""},
 		{"no pulls", registry.ModeProxy, nil, Unavailable, "no pull"},
 		{"proxy asked but could not get it", registry.ModeProxy, []Pull{{Node: "n1", Error: "not found", Delta: delta(0, 0, 0)}}, Unavailable, "could not serve the canary"},
