@@ -8,7 +8,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X github.com/kdev-dev/kdev/internal/app.Version=$(VERSION)
 STATICCHECK := $(GO) run -modfile=tools/go.mod honnef.co/go/tools/cmd/staticcheck
 
-.PHONY: all build up down test unit integration e2e bench bench-smoke lint fmt images docker clean
+.PHONY: all build up down test unit fuzz integration e2e bench bench-smoke lint fmt images docker clean
 
 all: build
 
@@ -31,12 +31,19 @@ docker:
 images: docker
 	images/build.sh
 
-## test: unit tests, integration tests against real Docker, e2e against a real cluster
-test: unit integration e2e
+## test: unit tests, the config fuzzer for a bounded time, integration tests against
+## real Docker, e2e against a real cluster
+test: unit fuzz integration e2e
 
 ## unit: no Docker needed
 unit:
 	$(GO) test -race -short ./...
+
+## fuzz: the kdev.yaml parser fuzzed for FUZZTIME (a crash found becomes a seed in
+## internal/config/fuzz_test.go)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./internal/config/
 
 ## integration: real Docker and the offline registry image
 integration: docker

@@ -67,7 +67,7 @@ func Load(path string, o Overrides) (*Environment, error) {
 	if !explicit {
 		path = DefaultFile
 	}
-	data, err := os.ReadFile(path)
+	data, err := ReadSmallFile(path)
 	if errors.Is(err, os.ErrNotExist) && !explicit {
 		data, path = []byte("apiVersion: "+APIVersion+"\nkind: "+Kind+"\n"), ""
 	} else if err != nil {
@@ -85,6 +85,9 @@ func parse(file string, data []byte, o Overrides) (*Environment, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlError(file, err)
+	}
+	if err := checkTree(file, &root); err != nil {
+		return nil, err
 	}
 	var env Environment
 	dec := yaml.NewDecoder(bytes.NewReader(data))

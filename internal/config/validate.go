@@ -5,14 +5,54 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
 // nameRE is what Docker and kind accept in the names kdev derives from the environment's.
 var nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$`)
 
-// hostRE is a registry host name with an optional port.
-var hostRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(:[0-9]{1,5})?$`)
+// labelRE is one DNS label of a host name.
+var labelRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
+
+// checkName accepts an environment or network name. "--" is refused because names
+// derived from it join parts with "-" (kdev-mirror-<slug>, <env>-registry), and a
+// doubled one makes two different names look alike.
+func checkName(n string) error {
+	if !nameRE.MatchString(n) || strings.Contains(n, "--") {
+		return fmt.Errorf("%q is not a valid name: use 1 to 32 lowercase letters, digits and single '-', starting and ending with a letter or digit", n)
+	}
+	return nil
+}
+
+// checkHost accepts a registry host as nodes write it: DNS labels and an optional
+// port in range (docker.io, registry.example.com:5000, localhost:5001).
+func checkHost(h string) error {
+	name, port, hasPort := strings.Cut(h, ":")
+	bad := fmt.Errorf("%q is not a registry host name (such as docker.io or registry.example.com:5000)", h)
+	if len(name) > 253 {
+		return bad
+	}
+	for _, l := range strings.Split(name, ".") {
+		if !labelRE.MatchString(l) {
+			return bad
+		}
+	}
+	if hasPort {
+		if err := checkPort(port); err != nil {
+			return fmt.Errorf("%q: %v", h, err)
+		}
+	}
+	return nil
+}
+
+func checkPort(p string) error {
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != p {
+		return fmt.Errorf("port %q is not a number from 1 to 65535", p)
+	}
+	return nil
+}
 
 // Validate checks the effective configuration (defaults already applied). The first
 // problem found is returned as an *Error naming its field.
@@ -26,11 +66,11 @@ func (e *Environment) Validate() error {
 	if e.Kind != Kind {
 		return bad("kind", "is %q; must be %q", e.Kind, Kind)
 	}
-	if !nameRE.MatchString(e.Name) {
-		return bad("name", "%q is not a valid name: use 1 to 32 lowercase letters, digits and '-'", e.Name)
+	if err := checkName(e.Name); err != nil {
+		return bad("name", "%v", err)
 	}
-	if !nameRE.MatchString(e.Network.Name) {
-		return bad("network.name", "%q is not a valid name: use 1 to 32 lowercase letters, digits and '-'", e.Network.Name)
+	if err := checkName(e.Network.Name); err != nil {
+		return bad("network.name", "%v", err)
 	}
 	if e.Network.Subnet != "" {
 		if err := checkSubnet(e.Network.Subnet); err != nil {
@@ -43,8 +83,8 @@ func (e *Environment) Validate() error {
 		if m.Registry == "" {
 			return bad(f+".registry", "is required (the host name nodes pull from, such as docker.io)")
 		}
-		if !hostRE.MatchString(m.Registry) {
-			return bad(f+".registry", "%q is not a registry host name (such as docker.io or registry.example.com:5000)", m.Registry)
+		if err := checkHost(m.Registry); err != nil {
+			return bad(f+".registry", "%v", err)
 		}
 		if j, dup := seen[m.Registry]; dup {
 			return bad(f+".registry", "%q is already mirrored by mirrors[%d]", m.Registry, j)
@@ -89,8 +129,19 @@ func checkRemote(raw string) error {
 	if u.Host == "" {
 		return fmt.Errorf("%q has no host", raw)
 	}
-	if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil {
-		return fmt.Errorf("%q must be a registry's root, with no path, query or user (distribution proxies one registry root)", raw)
+	if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil || u.Fragment != "" || strings.Contains(raw, "#") {
+		return fmt.Errorf("%q must be a registry's root, with no path, query, fragment or user (distribution proxies one registry root)", raw)
+	}
+	host := u.Hostname()
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err != nil || !ip.IsValid() {
+		if err := checkHost(host); err != nil {
+			return fmt.Errorf("%q: the host is not a valid name", raw)
+		}
+	}
+	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
+		if err := checkPort(p); err != nil {
+			return fmt.Errorf("%q: %v", raw, err)
+		}
 	}
 	return nil
 }

@@ -52,7 +52,11 @@ func password(m config.Mirror) (string, error) {
 		}
 		return v, nil
 	}
-	b, err := os.ReadFile(c.PasswordFile)
+	path, err := config.ExpandPath(c.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("mirror %s: credentials.passwordFile: %w", m.Registry, err)
+	}
+	b, err := config.ReadSmallFile(path)
 	if err != nil {
 		return "", fmt.Errorf("mirror %s: read credentials.passwordFile: %w", m.Registry, err)
 	}
