@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kdev-dev/kdev/internal/config"
@@ -52,7 +53,21 @@ func KindConfig(c config.Cluster, containerdVersion int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render kind config: %w", err)
 	}
+	// kind decodes its config strictly only when it creates the cluster, after the
+	// network and mirrors exist: decode it here, the same way, so a mistake in
+	// cluster.kind is caught before anything is made.
+	var parsed v1alpha4.Cluster
+	if err := yaml.UnmarshalStrict(b, &parsed); err != nil {
+		return nil, &config.Error{Field: "cluster.kind", Msg: "kind rejects it: " + strings.TrimPrefix(err.Error(), "error unmarshaling JSON: while decoding JSON: ")}
+	}
 	return b, nil
+}
+
+// ValidateKind checks the kind part of a configuration without Docker: what KindConfig
+// would reject at cluster creation, it rejects now.
+func ValidateKind(c config.Cluster) error {
+	_, err := KindConfig(c, 2)
+	return err
 }
 
 func merge(out map[string]any, key string, v any, workers int) error {

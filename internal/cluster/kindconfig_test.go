@@ -72,3 +72,24 @@ func TestKindConfigContradictions(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateKind: what kind would refuse at cluster creation is refused before
+// anything is made, as a configuration error naming cluster.kind.
+func TestValidateKind(t *testing.T) {
+	for name, kind := range map[string]map[string]any{
+		"an unknown field":        {"nodez": []any{}},
+		"a wrong type":            {"networking": map[string]any{"apiServerPort": "six"}},
+		"an unknown nested field": {"networking": map[string]any{"podSubnett": "10.0.0.0/16"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := ValidateKind(config.Cluster{Kind: kind})
+			var ce *config.Error
+			if !errors.As(err, &ce) || ce.Field != "cluster.kind" || !strings.Contains(err.Error(), "kind rejects it") {
+				t.Fatalf("ValidateKind = %v; want a config error on cluster.kind", err)
+			}
+		})
+	}
+	if err := ValidateKind(config.Cluster{Workers: 2, Kind: map[string]any{"networking": map[string]any{"apiServerPort": 6443}}}); err != nil {
+		t.Fatalf("a valid kind part: %v", err)
+	}
+}

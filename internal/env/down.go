@@ -17,9 +17,15 @@ type DownResult struct {
 	LocalRegistry bool     `json:"localRegistry"`
 	Detached      []string `json:"detached,omitempty"`
 	Purged        []string `json:"purged,omitempty"`
-	// Kept are mirrors that --purge left because another environment uses them, each
-	// with the environments that do.
-	Kept []string `json:"kept,omitempty"`
+	// Kept are mirrors that --purge left because another environment uses them.
+	Kept []KeptMirror `json:"kept,omitempty"`
+}
+
+// KeptMirror is a mirror, and its cache, that `down --purge` left for other environments.
+type KeptMirror struct {
+	Registry string   `json:"registry"`
+	Mirror   string   `json:"mirror"`
+	UsedBy   []string `json:"usedBy"`
 }
 
 // Down removes what belongs to the environment: its local registry container and its
@@ -67,7 +73,7 @@ func (e *Env) Down(ctx context.Context, purge bool) (*DownResult, error) {
 		return res, err
 	}
 	for _, k := range res.Kept {
-		e.Progress.Warn("kept the mirror and cache of " + k)
+		e.Progress.Warn(fmt.Sprintf("kept the mirror and cache of %s (%s): environment %s uses it", k.Registry, k.Mirror, strings.Join(k.UsedBy, ", ")))
 	}
 
 	done = e.Progress.Step("Network " + cfg.Network.Name)
@@ -114,7 +120,7 @@ func (e *Env) downMirrors(ctx context.Context, res *DownResult, purge bool) erro
 		}
 		if len(others) > 0 {
 			sort.Strings(others)
-			res.Kept = append(res.Kept, fmt.Sprintf("%s (%s): environment %s uses it", o.Registry(), o.Name, strings.Join(others, ", ")))
+			res.Kept = append(res.Kept, KeptMirror{Registry: o.Registry(), Mirror: o.Name, UsedBy: others})
 			continue
 		}
 		if err := registry.Remove(ctx, e.Docker, o, o.CacheVolume(), true); err != nil {

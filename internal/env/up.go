@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/network"
 	"github.com/kdev-dev/kdev/internal/registry"
@@ -33,6 +34,12 @@ type UpResult struct {
 // It only changes what differs, so a second run on an unchanged config changes nothing.
 func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 	cfg := e.Config
+	if e.Kind != nil {
+		// Everything up could reject is rejected before it creates anything.
+		if err := cluster.ValidateKind(cfg.Cluster); err != nil {
+			return nil, err
+		}
+	}
 	res := &UpResult{}
 	pw := map[string]string{}
 	for _, m := range cfg.Mirrors {
