@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/docker"
 	kdevnet "github.com/kdev-dev/kdev/internal/network"
+	"github.com/kdev-dev/kdev/internal/registry"
 )
 
 const envName = "kbench"
@@ -75,22 +77,36 @@ type bench struct {
 	// time by default, as in plain kind).
 	parallelPulls bool
 	log           func(format string, args ...any)
+	// subnet and linkAddrs are chosen by the first openLinks and kept for every later
+	// run: a mirror's identity includes its upstream URL, so a link that moved to
+	// another address would make the next run's mirror a new one, with an empty cache.
+	subnet    string
+	linkAddrs map[string]string
 }
 
 // openLinks makes the bench network (kdev adopts it by its labels) and starts one
 // shaped link per upstream on its gateway address, before any mirror starts and pings
 // its upstream.
 func (b *bench) openLinks(ctx context.Context) (map[string]string, error) {
-	info, _, err := kdevnet.Ensure(ctx, b.api, envName, envName, "")
+	info, _, err := kdevnet.Ensure(ctx, b.api, envName, envName, b.subnet)
 	if err != nil {
 		return nil, err
 	}
+	b.subnet = info.Subnet.String()
 	gw := info.Subnet.Addr().Next()
+	if b.linkAddrs == nil {
+		b.linkAddrs = map[string]string{}
+	}
 	urls := map[string]string{}
 	for _, u := range b.upstreams {
-		if u.link, err = newLink(gw.String()+":0", u.hostAddr, b.line); err != nil {
-			return nil, fmt.Errorf("link for %s on %s: %w", u.registry, gw, err)
+		addr := b.linkAddrs[u.registry]
+		if addr == "" {
+			addr = gw.String() + ":0"
 		}
+		if u.link, err = newLink(addr, u.hostAddr, b.line); err != nil {
+			return nil, fmt.Errorf("link for %s on %s: %w", u.registry, addr, err)
+		}
+		b.linkAddrs[u.registry] = u.link.Addr()
 		urls[u.registry] = "http://" + u.link.Addr()
 	}
 	return urls, nil
@@ -155,12 +171,31 @@ func (b *bench) purge() error {
 	urls := map[string]string{}
 	for _, u := range b.upstreams {
 		urls[u.registry] = "http://purge.invalid"
+		if a := b.linkAddrs[u.registry]; a != "" {
+			urls[u.registry] = "http://" + a
+		}
 	}
 	if err := b.writeConfig(urls, shape{mirrors: maxMirrors}); err != nil {
 		return err
 	}
-	_, err := b.run("down", "--purge", "-q")
-	return err
+	if _, err := b.run("down", "--purge", "-q"); err != nil {
+		return err
+	}
+	// Mirrors of the bench's own hosts that an earlier, interrupted run left with other
+	// link addresses: they are the bench's, whatever their upstream.
+	mirrors, err := registry.Mirrors(context.Background(), b.api)
+	if err != nil {
+		return err
+	}
+	hosts := b.mirrorHosts(maxMirrors)
+	for _, o := range mirrors {
+		if slices.Contains(hosts, o.Registry()) {
+			if err := registry.Remove(context.Background(), b.api, o, o.CacheVolume(), true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // run executes the kdev binary and returns how long it took.
