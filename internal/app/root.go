@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/docker"
 	"github.com/kdev-dev/kdev/internal/env"
+	"github.com/kdev-dev/kdev/internal/lock"
 	"github.com/kdev-dev/kdev/internal/ui"
 )
 
@@ -57,6 +59,7 @@ type globals struct {
 	nodeImage     string
 	quiet         bool
 	verbose       bool
+	lockTimeout   time.Duration
 	streams       ui.Streams
 	connect       func(context.Context) (docker.API, error)
 }
@@ -86,8 +89,16 @@ func (g *globals) environment(ctx context.Context) (*env.Env, *ui.Status, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	endpoint, err := docker.Endpoint()
+	if err != nil {
+		return nil, nil, err
+	}
+	locks, err := lock.ForEngine(endpoint)
+	if err != nil {
+		return nil, nil, err
+	}
 	st := g.status()
-	return &env.Env{Config: cfg, Docker: api, Progress: st, Kind: cluster.New(st.Detail)}, st, nil
+	return &env.Env{Config: cfg, Docker: api, Progress: st, Kind: cluster.New(st.Detail), Locks: locks, LockTimeout: g.lockTimeout}, st, nil
 }
 
 // withEnv builds a RunE for a command that acts on the environment: it validates the
@@ -194,6 +205,7 @@ pull-through registry mirror per upstream, and proves that pulls hit the cache.`
 	pf.StringVar(&g.nodeImage, "node-image", "", "Kind node image (default from the file, else kind's default)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "print only warnings and errors")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "print every step with its timing")
+	pf.DurationVar(&g.lockTimeout, "lock-timeout", 10*time.Minute, "how long up and down wait for another kdev run on the same environment (or on the shared mirrors) to finish")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		if g.quiet && g.verbose {
 			return usageError{errors.New("-q/--quiet and -v/--verbose cannot be used together")}

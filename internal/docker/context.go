@@ -14,6 +14,11 @@ import (
 // client's default. DOCKER_HOST wins; then DOCKER_CONTEXT; then the currentContext of
 // the CLI's config.json. Docker Desktop on macOS relies on the context, not on
 // /var/run/docker.sock, so ignoring contexts would fail there.
+// Endpoint is where kdev reaches Docker, as the docker CLI would: DOCKER_HOST, else the
+// current context's endpoint, else "" for the platform default. It names an engine, so
+// that what kdev keeps per engine (its locks) is kept apart for each.
+func Endpoint() (string, error) { return resolveHost() }
+
 func resolveHost() (string, error) {
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
 		return h, nil

@@ -34,6 +34,11 @@ type KeptMirror struct {
 // and cache of this environment that no other environment uses.
 func (e *Env) Down(ctx context.Context, purge bool) (*DownResult, error) {
 	cfg := e.Config
+	release, err := e.acquire(ctx, envLock(cfg.Name), "environment "+cfg.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	res := &DownResult{}
 	if e.Kind != nil {
 		done := e.Progress.Step("Cluster " + cfg.Name)
@@ -84,6 +89,11 @@ func (e *Env) Down(ctx context.Context, purge bool) (*DownResult, error) {
 
 func (e *Env) downMirrors(ctx context.Context, res *DownResult, purge bool) error {
 	cfg := e.Config
+	release, err := e.acquire(ctx, lockMirrors, "the shared mirrors")
+	if err != nil {
+		return err
+	}
+	defer release()
 	mirrors, err := registry.Mirrors(ctx, e.Docker)
 	if err != nil {
 		return err

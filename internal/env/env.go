@@ -5,6 +5,7 @@ package env
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/docker"
+	"github.com/kdev-dev/kdev/internal/lock"
 	"github.com/kdev-dev/kdev/internal/registry"
 )
 
@@ -37,6 +39,36 @@ type Env struct {
 	Recreate bool
 	// Wait bounds the wait for nodes to be Ready; 0 means five minutes.
 	Wait time.Duration
+	// Locks serialize runs that change the same things (the zero value locks nothing);
+	// LockTimeout bounds the wait for one (0: as long as ctx allows).
+	Locks       lock.Locks
+	LockTimeout time.Duration
+}
+
+// Lock names: one per environment, held by a whole up or down; one for choosing and
+// creating networks (two environments must not pick one free subnet); one for the
+// shared mirrors (environments that share a mirror must not create it twice).
+const (
+	lockNetworks = "networks"
+	lockMirrors  = "mirrors"
+)
+
+func envLock(name string) string { return "env-" + name }
+
+// acquire takes a lock, saying what it waits for when another run holds it.
+func (e *Env) acquire(ctx context.Context, name, what string) (func(), error) {
+	if e.LockTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.LockTimeout)
+		defer cancel()
+	}
+	release, err := e.Locks.Acquire(ctx, name, func() {
+		e.Progress.Warn(fmt.Sprintf("another kdev run holds %s; waiting for it to finish", what))
+	})
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil, fmt.Errorf("%w: another kdev run held %s for longer than %s; is one stuck? (--lock-timeout sets the wait)", err, what, e.LockTimeout)
+	}
+	return release, err
 }
 
 // password reads a mirror's upstream password from its file or environment variable.

@@ -49,9 +49,20 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 		}
 		pw[m.Registry] = p
 	}
+	// A second up of this environment waits for the first, then finds it done.
+	release, err := e.acquire(ctx, envLock(cfg.Name), "environment "+cfg.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 
+	releaseNets, err := e.acquire(ctx, lockNetworks, "the choice of a network subnet")
+	if err != nil {
+		return nil, err
+	}
 	done := e.Progress.Step(fmt.Sprintf("Network %s", cfg.Network.Name))
 	info, created, err := network.Ensure(ctx, e.Docker, cfg.Name, cfg.Network.Name, cfg.Network.Subnet)
+	releaseNets()
 	done(fmt.Sprintf("Network %s (%s)%s", info.Name, info.Subnet, changed(created, "created")), err)
 	if err != nil {
 		return nil, err
@@ -60,16 +71,7 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 
 	// One listing serves both: ensuring the configured mirrors does not change which
 	// unconfigured ones are attached, nor the remotes of other environments' mirrors.
-	mirrors, err := registry.Mirrors(ctx, e.Docker)
-	if err != nil {
-		return nil, err
-	}
-	if len(cfg.Mirrors) > 0 {
-		if err := e.upMirrors(ctx, res, pw, mirrors); err != nil {
-			return res, err
-		}
-	}
-	if err := e.detachStaleMirrors(ctx, res, mirrors); err != nil {
+	if err := e.upAllMirrors(ctx, res, pw); err != nil {
 		return res, err
 	}
 	if err := e.upLocal(ctx, res); err != nil {
@@ -81,6 +83,26 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// upAllMirrors ensures the configured mirrors and detaches the others, holding the
+// mirrors lock: environments that share a mirror must not create it at once.
+func (e *Env) upAllMirrors(ctx context.Context, res *UpResult, pw map[string]string) error {
+	release, err := e.acquire(ctx, lockMirrors, "the shared mirrors")
+	if err != nil {
+		return err
+	}
+	defer release()
+	mirrors, err := registry.Mirrors(ctx, e.Docker)
+	if err != nil {
+		return err
+	}
+	if len(e.Config.Mirrors) > 0 {
+		if err := e.upMirrors(ctx, res, pw, mirrors); err != nil {
+			return err
+		}
+	}
+	return e.detachStaleMirrors(ctx, res, mirrors)
 }
 
 func (e *Env) upMirrors(ctx context.Context, res *UpResult, pw map[string]string, mirrors []*registry.Observed) error {
