@@ -68,9 +68,11 @@ type CreateOptions struct {
 // createMu serialises creations: kind reads the network from the process environment.
 var createMu sync.Mutex
 
-// Create makes the cluster on the given network and waits for its nodes to be Ready.
-// kind's library takes no context: when ctx ends first, the half-made cluster is deleted
-// so that nothing is left behind, and ctx's error is returned.
+// Create makes the cluster on the given network and waits for its control plane to be
+// Ready. kind's library takes no context, so it runs in a goroutine; when ctx ends
+// first, the nodes are deleted, kind's run is waited for (it fails fast once its
+// nodes are gone), and the nodes are deleted again: a `docker run` kind had in flight
+// may have made a node after the first delete. Then ctx's error is returned.
 func (k *Kind) Create(ctx context.Context, o CreateOptions) error {
 	createMu.Lock()
 	defer createMu.Unlock()
@@ -87,10 +89,17 @@ func (k *Kind) Create(ctx context.Context, o CreateOptions) error {
 	}()
 	done := make(chan error, 1)
 	go func() {
+		// kind's own wait for Ready indexes the control planes it lists, and panics when
+		// they were deleted under it: kdev waits itself, and no panic of kind's may take
+		// the process down.
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("kind panicked: %v", p)
+			}
+		}()
 		done <- k.provider.Create(o.Name,
 			kindcluster.CreateWithRawConfig(o.KindConfig),
 			kindcluster.CreateWithNodeImage(o.NodeImage),
-			kindcluster.CreateWithWaitForReady(o.Wait),
 			kindcluster.CreateWithDisplayUsage(false),
 			kindcluster.CreateWithDisplaySalutation(false))
 	}()
@@ -99,10 +108,69 @@ func (k *Kind) Create(ctx context.Context, o CreateOptions) error {
 		if err != nil {
 			return fmt.Errorf("create cluster %q: %w", o.Name, withOutput(err))
 		}
-		return nil
 	case <-ctx.Done():
-		_ = k.Delete(o.Name)
-		return fmt.Errorf("create cluster %q interrupted; its nodes were removed: %w", o.Name, ctx.Err())
+		return k.abandon(o.Name, done, ctx.Err())
+	}
+	if err := k.waitReady(ctx, o.Name, o.Wait); err != nil {
+		if ctx.Err() != nil {
+			return k.abandon(o.Name, nil, ctx.Err())
+		}
+		return err
+	}
+	return nil
+}
+
+// abandonWait bounds the wait for kind's interrupted run to return.
+const abandonWait = 2 * time.Minute
+
+// abandon removes a cluster whose creation was interrupted, waiting for kind's run
+// (when done is not nil) so that nothing it makes afterwards is left behind.
+func (k *Kind) abandon(name string, done <-chan error, cause error) error {
+	_ = k.Delete(name)
+	if done != nil {
+		select {
+		case <-done:
+		case <-time.After(abandonWait):
+			return fmt.Errorf("create cluster %q interrupted; kind did not stop within %s, so some of its nodes may remain: run kdev up or kdev down again: %w", name, abandonWait, cause)
+		}
+		if err := k.Delete(name); err != nil {
+			return fmt.Errorf("create cluster %q interrupted; removing its nodes failed (%v): run kdev down: %w", name, err, cause)
+		}
+	}
+	return fmt.Errorf("create cluster %q interrupted; its nodes were removed: %w", name, cause)
+}
+
+// waitReady waits until the cluster's control plane reports Ready, as kind's own wait
+// does, but ends with ctx.
+func (k *Kind) waitReady(ctx context.Context, name string, limit time.Duration) error {
+	ns, err := k.Nodes(name)
+	if err != nil {
+		return err
+	}
+	var cp nodes.Node
+	for _, n := range ns {
+		if r, err := n.Role(); err == nil && r == "control-plane" {
+			cp = n
+		}
+	}
+	if cp == nil {
+		return fmt.Errorf("cluster %q has no control-plane node", name)
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		out, err := Kubectl(ctx, cp, "", "get", "nodes", "--selector=node-role.kubernetes.io/control-plane",
+			"-o=jsonpath={.items..status.conditions[?(@.type=='Ready')].status}")
+		if err == nil && strings.TrimSpace(out) != "" && !strings.Contains(out, "False") && !strings.Contains(out, "Unknown") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cluster %q: the control plane was not Ready within %s (last: %q, %v)", name, limit, strings.TrimSpace(out), err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 }
 
