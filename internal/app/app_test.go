@@ -98,8 +98,11 @@ func TestDockerUnreachable(t *testing.T) {
 	if code != 1 || out != "" {
 		t.Fatalf("exit %d stdout %q, want 1 and nothing on stdout", code, out)
 	}
-	if !strings.Contains(stderr, "docker is not reachable at unix:///nonexistent/docker.sock") || !strings.Contains(stderr, "is Docker running?") {
-		t.Fatalf("stderr %q does not say what to do", stderr)
+	if !strings.Contains(stderr, "docker is not reachable at unix:///nonexistent/docker.sock (from DOCKER_HOST)") || !strings.Contains(stderr, "is Docker running?") {
+		t.Fatalf("stderr %q does not say where kdev looked and what to do", stderr)
+	}
+	if strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Fatalf("stderr %q: want one line", stderr)
 	}
 }
 

@@ -17,17 +17,22 @@ import (
 // Endpoint is where kdev reaches Docker, as the docker CLI would: DOCKER_HOST, else the
 // current context's endpoint, else "" for the platform default. It names an engine, so
 // that what kdev keeps per engine (its locks) is kept apart for each.
-func Endpoint() (string, error) { return resolveHost() }
+func Endpoint() (string, error) {
+	h, _, err := resolveHost()
+	return h, err
+}
 
-func resolveHost() (string, error) {
+// resolveHost returns the engine's endpoint ("" for the client default) and where it
+// came from, for messages: "DOCKER_HOST", "docker context NAME", or "the default".
+func resolveHost() (host, source string, err error) {
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		return h, nil
+		return h, "DOCKER_HOST", nil
 	}
 	dir := os.Getenv("DOCKER_CONFIG")
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return "", nil
+			return "", "the default", nil
 		}
 		dir = filepath.Join(home, ".docker")
 	}
@@ -43,9 +48,10 @@ func resolveHost() (string, error) {
 		name = cfg.CurrentContext
 	}
 	if name == "" || name == "default" {
-		return "", nil
+		return "", "the default", nil
 	}
-	return contextHost(dir, name)
+	h, err := contextHost(dir, name)
+	return h, "docker context " + name, err
 }
 
 // contextHost reads the docker endpoint of a named context from the CLI's context store,

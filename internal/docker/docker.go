@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -48,7 +49,7 @@ var ErrUnreachable = errors.New("docker is not reachable")
 // Connect finds the engine as the docker CLI would (DOCKER_HOST, then the current
 // Docker context, then the platform default) and pings it.
 func Connect(ctx context.Context) (*client.Client, error) {
-	host, err := resolveHost()
+	host, source, err := resolveHost()
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +68,8 @@ func Connect(ctx context.Context) (*client.Client, error) {
 		if where == "" {
 			where = c.DaemonHost()
 		}
-		return nil, fmt.Errorf("%w at %s: %v\nis Docker running? start Docker Desktop or dockerd, or point DOCKER_HOST at it; `docker info` should answer", ErrUnreachable, where, err)
+		why := strings.Join(strings.Fields(err.Error()), " ") // one line, whatever the client said
+		return nil, fmt.Errorf("%w at %s (from %s): %s; is Docker running? Start Docker Desktop or dockerd, or point DOCKER_HOST or `docker context use` at it; `docker info` should answer", ErrUnreachable, where, source, why)
 	}
 	return c, nil
 }

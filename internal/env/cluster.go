@@ -21,6 +21,9 @@ type ClusterResult struct {
 
 // upCluster creates the cluster when it is missing, re-creates it when it is half-made,
 // refuses a drift that needs a new cluster unless Recreate, and wires every node.
+// localRegistryHelp is the KEP-1755 ConfigMap's help: the README's section on it.
+const localRegistryHelp = "https://github.com/kdev-dev/kdev#local-registry"
+
 func (e *Env) upCluster(ctx context.Context, res *UpResult) error {
 	cfg := e.Config
 	obs, err := e.Kind.Observe(ctx, e.Docker, cfg.Name)
@@ -82,7 +85,7 @@ func (e *Env) upCluster(ctx context.Context, res *UpResult) error {
 			Host:                     fmt.Sprintf("localhost:%d", cfg.LocalRegistry.Port),
 			HostFromContainerRuntime: inNet,
 			HostFromClusterNetwork:   inNet,
-			Help:                     "https://github.com/kdev-dev/kdev#local-registry",
+			Help:                     localRegistryHelp,
 		})
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package env
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"net/http"
 	"sync"
@@ -28,6 +29,9 @@ type MirrorStatus struct {
 	RemoteURL string `json:"remoteURL"`
 	Policy    string `json:"policy"`
 	Container string `json:"container"`
+	// Address is where this machine reaches the mirror's API (published on 127.0.0.1
+	// only), for scripts: `crane ls 127.0.0.1:PORT/library/busybox`.
+	Address string `json:"address,omitempty"`
 	// State is Docker's container state, or "missing".
 	State    string        `json:"state"`
 	Mode     registry.Mode `json:"mode,omitempty"`
@@ -102,6 +106,9 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 			continue
 		}
 		ms.State, ms.Mode = o.State, o.Mode()
+		if o.APIPort != 0 {
+			ms.Address = fmt.Sprintf("127.0.0.1:%d", o.APIPort)
+		}
 		for _, n := range o.Networks {
 			ms.Attached = ms.Attached || n == cfg.Network.Name
 		}

@@ -137,6 +137,12 @@ func TestMirrorLifecycle(t *testing.T) {
 		if ms := st.Mirrors[0]; ms.Mode != registry.ModeCacheOnly || ms.UpstreamReachable || ms.State != "running" || !ms.Attached {
 			t.Fatalf("status: %+v", ms)
 		}
+		// The address status gives scripts is the mirror's own, and it serves there.
+		if addr := st.Mirrors[0].Address; addr != fmt.Sprintf("127.0.0.1:%d", m.Container.APIPort) {
+			t.Fatalf("status address %q, mirror published on %d", addr, m.Container.APIPort)
+		} else if _, err := registrytest.Pull("http://"+addr, "team/app", "v1"); err != nil {
+			t.Fatalf("pull from status's address %s: %v", addr, err)
+		}
 	})
 
 	t.Run("upstream back: the next up returns to proxy mode", func(t *testing.T) {
