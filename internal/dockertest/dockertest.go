@@ -90,6 +90,13 @@ func StartRegistry(t *testing.T, api docker.API, image, name, net string) *Regis
 // StartRegistryOn is StartRegistry with its storage in a named volume (none when "").
 func StartRegistryOn(t *testing.T, api docker.API, image, name, net, volume string) *Registry {
 	t.Helper()
+	return StartRegistryAt(t, api, image, name, net, volume, netip.MustParseAddr("127.0.0.1"))
+}
+
+// StartRegistryAt is StartRegistryOn with its port published on hostIP: Docker's bridge
+// gateway makes it reachable from containers on any network, as an internet host is.
+func StartRegistryAt(t *testing.T, api docker.API, image, name, net, volume string, hostIP netip.Addr) *Registry {
+	t.Helper()
 	ctx := context.Background()
 	port := network.MustParsePort("5000/tcp")
 	var mounts []mount.Mount
@@ -100,7 +107,7 @@ func StartRegistryOn(t *testing.T, api docker.API, image, name, net, volume stri
 		Name:   name,
 		Config: &container.Config{Image: image, ExposedPorts: network.PortSet{port: {}}},
 		HostConfig: &container.HostConfig{
-			PortBindings: network.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1")}}},
+			PortBindings: network.PortMap{port: {{HostIP: hostIP}}},
 			Mounts:       mounts,
 		},
 		NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{net: {}}},
@@ -119,7 +126,7 @@ func StartRegistryOn(t *testing.T, api docker.API, image, name, net, volume stri
 		t.Fatal(err)
 	}
 	hp := ins.Container.NetworkSettings.Ports[port][0].HostPort
-	r := &Registry{ID: res.ID, Name: name, URL: "http://127.0.0.1:" + hp, InNetwork: "http://" + name + ":5000"}
+	r := &Registry{ID: res.ID, Name: name, URL: "http://" + hostIP.String() + ":" + hp, InNetwork: "http://" + name + ":5000"}
 	WaitHTTP(t, r.URL+"/v2/")
 	return r
 }

@@ -2,6 +2,7 @@ package env
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"testing"
 
@@ -68,8 +69,16 @@ func TestSharedMirror(t *testing.T) {
 	if _, err := a.api.VolumeInspect(ctx, registry.CacheVolume(shared), client.VolumeInspectOptions{}); err != nil {
 		t.Fatalf("the shared cache is gone after one environment's purge: %v", err)
 	}
-	// The environment still using it is served from the cache.
-	if _, err := registrytest.Pull(mirrorURL(mb), "team/app", "v1"); err != nil {
+	// Detaching it from the network it was made on moves its published port: the image
+	// is served from the cache at the address b's status gives now.
+	st, err := b.env.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mirrors[0].State != "running" || st.Mirrors[0].Address == "" {
+		t.Fatalf("the shared mirror after the other's purge: %+v", st.Mirrors[0])
+	}
+	if _, err := registrytest.Pull("http://"+st.Mirrors[0].Address, "team/app", "v1"); err != nil {
 		t.Fatalf("pull through the shared mirror after the other's purge: %v", err)
 	}
 	if _, err := c.api.ContainerInspect(ctx, mc.Container.ID, client.ContainerInspectOptions{}); err != nil {
@@ -83,4 +92,65 @@ func TestSharedMirror(t *testing.T) {
 	if len(down.Purged) != 1 || len(down.Kept) != 0 {
 		t.Fatalf("purge of the last user: purged %v, kept %+v; want the mirror and cache removed", down.Purged, down.Kept)
 	}
+}
+
+// TestReattachedMirrorRestarts: `down` leaves a mirror running on no network; the next
+// `up` attaches it and restarts it, so that no keep-alive connection to the upstream
+// from its old address is reused (such a request hangs until containerd gives up and
+// goes around the mirror). A tag the cache does not hold is then fetched at once.
+func TestReattachedMirrorRestarts(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+	// An upstream outside every kdev network, reached as an internet host is: through
+	// a port published on Docker's bridge gateway (docker0, 172.17.0.1 here).
+	upstream := dockertest.StartRegistryAt(t, f.api, f.image, dockertest.Name("kt-up-"), "bridge", "", bridgeGateway(t, f.api))
+	img, err := registrytest.NewImage(1, 16<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registrytest.Push(upstream.URL, "team/app", "v1", img); err != nil {
+		t.Fatal(err)
+	}
+	remote := upstream.URL
+	f.env.Config.Mirrors = []config.Mirror{{Registry: dockertest.Name("r") + ".test", RemoteURL: remote, Policy: config.PolicyFallback}}
+	m := f.up().Mirrors[0]
+	if m.Mode != registry.ModeProxy {
+		t.Fatalf("mirror of %s: %s (%s)", remote, m.Mode, m.Warning)
+	}
+	if _, err := registrytest.Pull(mirrorURL(m), "team/app", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.env.Down(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	again := f.up().Mirrors[0]
+	if again.Action != registry.Restarted || again.Container.ID != m.Container.ID {
+		t.Fatalf("up after down: %s (%s), want the same mirror restarted", again.Action, again.Container.Name)
+	}
+	if err := registrytest.Push(upstream.URL, "team/app", "v2", img); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := registrytest.Pull(mirrorURL(again), "team/app", "v2"); err != nil {
+		t.Fatalf("a new tag through the re-attached mirror: %v", err)
+	}
+}
+
+// bridgeGateway is docker0's address; Docker 20.10 may not report the gateway of its
+// default bridge, whose first address it is.
+func bridgeGateway(t *testing.T, api *client.Client) netip.Addr {
+	t.Helper()
+	ins, err := api.NetworkInspect(context.Background(), "bridge", client.NetworkInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ins.Network.IPAM.Config {
+		if c.Gateway.IsValid() {
+			return c.Gateway
+		}
+		if c.Subnet.IsValid() {
+			return c.Subnet.Addr().Next()
+		}
+	}
+	t.Fatal("the default bridge has no subnet")
+	return netip.Addr{}
 }

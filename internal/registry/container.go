@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"sort"
 	"strconv"
@@ -26,6 +27,8 @@ type Action string
 const (
 	Unchanged Action = "unchanged"
 	Connected Action = "connected"
+	// Restarted is a running container that was on no network, attached and restarted.
+	Restarted Action = "restarted"
 	Started   Action = "started"
 	Created   Action = "created"
 	Recreated Action = "recreated"
@@ -110,6 +113,14 @@ func ensure(ctx context.Context, api docker.API, spec Spec, nets []string, obs *
 	if obs, err = inspect(ctx, api, spec.Name); err != nil {
 		return nil, "", err
 	}
+	// A running container that every environment detached (kdev down) kept its
+	// keep-alive connections to the upstream, bound to an address it no longer has:
+	// reused after it is attached again, they hang until the puller gives up (30 s for
+	// containerd, which then goes around the mirror). A restart drops them. A running one
+	// whose published port does not answer is restarted too: after a plain `docker
+	// network disconnect` from the network it was made on (kdev's own detach forces it
+	// and Docker publishes the port anew), Docker 20.10 leaves the port unpublished.
+	stale := obs.State == "running" && (len(obs.Networks) == 0 || !answers(obs.APIPort))
 	for _, n := range nets {
 		if slices.Contains(obs.Networks, n) {
 			continue
@@ -120,6 +131,12 @@ func ensure(ctx context.Context, api docker.API, spec Spec, nets []string, obs *
 		if action == Unchanged {
 			action = Connected
 		}
+	}
+	if stale && len(nets) > 0 {
+		if _, err := api.ContainerRestart(ctx, obs.ID, client.ContainerRestartOptions{}); err != nil {
+			return nil, "", fmt.Errorf("restart %s: %w", spec.Name, err)
+		}
+		action = Restarted
 	}
 	if obs.State != "running" {
 		if _, err := api.ContainerStart(ctx, obs.ID, client.ContainerStartOptions{}); err != nil {
@@ -198,4 +215,20 @@ func logs(ctx context.Context, api docker.API, id string) string {
 	var out bytes.Buffer
 	_, _ = stdcopy.StdCopy(&out, &out, rc)
 	return out.String()
+}
+
+// answers says whether the registry answers on 127.0.0.1:port now. It asks over HTTP:
+// Docker's userland proxy accepts a connection on a published port even when it has
+// nowhere to forward it.
+func answers(port int) bool {
+	if port == 0 {
+		return false
+	}
+	hc := &http.Client{Timeout: 2 * time.Second}
+	resp, err := hc.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/v2/")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return true
 }

@@ -80,12 +80,23 @@ func (o *Observed) Remote() string { return o.Labels[docker.LabelRemote] }
 func (o *Observed) Mode() Mode { return Mode(o.Labels[docker.LabelMode]) }
 
 // Detach disconnects a container from a network; a container already gone is no error.
+// The disconnect is forced, which makes Docker publish the container's ports anew when
+// the network was the one it was made on (their host ports change; kdev reads them
+// from every inspect). A container left on no network is restarted when it is
+// attached again (ensure), not here: a proxy whose upstream is unreachable would not
+// start again (distribution issue 4038), and EnsureMirror is where that falls back to
+// serving the cache.
 func Detach(ctx context.Context, api docker.API, o *Observed, net string) error {
 	if !slices.Contains(o.Networks, net) {
 		return nil
 	}
 	_, err := api.NetworkDisconnect(ctx, net, client.NetworkDisconnectOptions{Container: o.ID, Force: true})
-	if err != nil && !docker.IsNotFound(err) {
+	// Docker's container list can lag a disconnect or restart that just happened: a
+	// container already off the network is what was asked for.
+	if docker.IsNotFound(err) || (err != nil && strings.Contains(err.Error(), "is not connected to network")) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("disconnect %s from network %q: %w", o.Name, net, err)
 	}
 	return nil
