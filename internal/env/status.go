@@ -2,8 +2,8 @@ package env
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
