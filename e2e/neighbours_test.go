@@ -135,7 +135,7 @@ func secondEnvironment(t *testing.T, s *suite) {
 		}
 
 		// The stand-in upstream is the test's, not kdev's: it leaves the network first.
-		if _, err := s.api.ContainerRemove(ctx, up.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
+		if _, err := s.api.ContainerRemove(ctx, up.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
 			t.Fatal(err)
 		}
 		if code, _, errb := b("down", "--purge"); code != 0 {

@@ -56,7 +56,7 @@ func TestSharedMirror(t *testing.T) {
 
 	// The upstream is the test's and sits on a's network: it goes first. From now on
 	// only the cache can serve the image.
-	if _, err := a.api.ContainerRemove(ctx, up1.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
+	if _, err := a.api.ContainerRemove(ctx, up1.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
 		t.Fatal(err)
 	}
 	down, err := a.env.Down(ctx, true)
