@@ -89,15 +89,11 @@ func (e *Env) Down(ctx context.Context, purge bool) (*DownResult, error) {
 
 func (e *Env) downMirrors(ctx context.Context, res *DownResult, purge bool) error {
 	cfg := e.Config
-	release, err := e.acquire(ctx, lockMirrors, "the shared mirrors")
+	mirrors, release, err := e.mirrorsLocked(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	mirrors, err := registry.Mirrors(ctx, e.Docker)
-	if err != nil {
-		return err
-	}
 	owners, err := envNetworks(ctx, e.Docker)
 	if err != nil {
 		return err

@@ -55,6 +55,21 @@ const (
 
 func envLock(name string) string { return "env-" + name }
 
+// mirrorsLocked takes the shared mirrors' lock and lists every mirror under it; the
+// caller releases the lock when it has changed what it meant to.
+func (e *Env) mirrorsLocked(ctx context.Context) ([]*registry.Observed, func(), error) {
+	release, err := e.acquire(ctx, lockMirrors, "the shared mirrors")
+	if err != nil {
+		return nil, nil, err
+	}
+	mirrors, err := registry.Mirrors(ctx, e.Docker)
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return mirrors, release, nil
+}
+
 // acquire takes a lock, saying what it waits for when another run holds it.
 func (e *Env) acquire(ctx context.Context, name, what string) (func(), error) {
 	if e.LockTimeout > 0 {

@@ -88,15 +88,11 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 // upAllMirrors ensures the configured mirrors and detaches the others, holding the
 // mirrors lock: environments that share a mirror must not create it at once.
 func (e *Env) upAllMirrors(ctx context.Context, res *UpResult, pw map[string]string) error {
-	release, err := e.acquire(ctx, lockMirrors, "the shared mirrors")
+	mirrors, release, err := e.mirrorsLocked(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	mirrors, err := registry.Mirrors(ctx, e.Docker)
-	if err != nil {
-		return err
-	}
 	if len(e.Config.Mirrors) > 0 {
 		if err := e.upMirrors(ctx, res, pw, mirrors); err != nil {
 			return err
