@@ -174,12 +174,23 @@ func (k *Kind) waitReady(ctx context.Context, name string, limit time.Duration) 
 	}
 }
 
+// deleteTries bounds Delete's attempts: on a loaded machine Docker 20.10 sometimes
+// gives up removing a node ("tried to kill container, but did not receive an exit
+// event", seen in CI right after a node started) and succeeds a moment later.
+const deleteTries = 3
+
 // Delete removes the cluster's nodes and its kubeconfig context. A missing cluster is no error.
 func (k *Kind) Delete(name string) error {
-	if err := k.provider.Delete(name, ""); err != nil {
-		return fmt.Errorf("delete cluster %q: %w", name, err)
+	var err error
+	for try := 1; try <= deleteTries; try++ {
+		if err = k.provider.Delete(name, ""); err == nil {
+			return nil
+		}
+		if try < deleteTries {
+			time.Sleep(2 * time.Second)
+		}
 	}
-	return nil
+	return fmt.Errorf("delete cluster %q (tried %d times): %w", name, deleteTries, withOutput(err))
 }
 
 // KubeConfig returns the cluster's kubeconfig for use from this machine.
