@@ -174,9 +174,9 @@ func (k *Kind) waitReady(ctx context.Context, name string, limit time.Duration) 
 	}
 }
 
-// deleteTries bounds Delete's attempts: on a loaded machine Docker 20.10 sometimes
-// gives up removing a node ("tried to kill container, but did not receive an exit
-// event", seen in CI right after a node started) and succeeds a moment later.
+// deleteTries bounds Delete's attempts. Docker can fail to remove a node ("tried to
+// kill container, but did not receive an exit event", seen in CI when a node was
+// deleted right after it started): see thawNodes for the cause kdev can mend.
 const deleteTries = 3
 
 // Delete removes the cluster's nodes and its kubeconfig context. A missing cluster is no error.
@@ -187,6 +187,15 @@ func (k *Kind) Delete(name string) error {
 			return nil
 		}
 		if try < deleteTries {
+			if ns, lerr := k.provider.ListNodes(name); lerr == nil {
+				names := make([]string, len(ns))
+				for i, n := range ns {
+					names[i] = n.String()
+				}
+				if n := thawNodes(names); n > 0 && k.Log != nil {
+					k.Log(fmt.Sprintf("thawed %d frozen cgroups of cluster %s's nodes so that they can be removed", n, name))
+				}
+			}
 			time.Sleep(2 * time.Second)
 		}
 	}
