@@ -7,11 +7,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestLoadHostileFiles: what a user can hand kdev as its config is read only if it is a
-// small regular file; anything else is a one-line error naming the file, at once.
+// small regular file; anything else is a one-line error naming the file. A FIFO is
+// refused before it is opened: were it read, this test would block until its timeout.
 func TestLoadHostileFiles(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo.yaml")
@@ -29,7 +29,6 @@ func TestLoadHostileFiles(t *testing.T) {
 		"an oversized file": {big, "more than the 1048576 bytes"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			start := time.Now()
 			_, err := Load(tc.path, Overrides{})
 			var ce *Error
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), tc.path+": cannot read") {
@@ -37,11 +36,6 @@ func TestLoadHostileFiles(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("a multi-line error: %q", err)
-			}
-			// Not a timing goal: a FIFO read would block forever, so this only proves
-			// that nothing waited for a writer.
-			if d := time.Since(start); d > 10*time.Second {
-				t.Errorf("took %s", d)
 			}
 		})
 	}
