@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/ui"
 	"github.com/kdev-dev/kdev/internal/verify"
 )
@@ -149,5 +151,24 @@ func TestCheckExit(t *testing.T) {
 	}
 	if got := exitCode(fmt.Errorf("up: %w", context.Canceled)); got != ExitInterrupted {
 		t.Fatalf("a cancelled command exits %d, want %d", got, ExitInterrupted)
+	}
+}
+
+func TestClusterHealth(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		obs  cluster.Observed
+		want string
+	}{
+		{cluster.Observed{State: cluster.StateRunning, Ready: true, StartedAt: now.Add(-time.Hour)}, "ready"},
+		{cluster.Observed{State: cluster.StateRunning, StartedAt: now.Add(-time.Minute)}, "starting"},
+		{cluster.Observed{State: cluster.StateStarting, StartedAt: now.Add(-time.Hour)}, "starting"},
+		{cluster.Observed{State: cluster.StateRunning, StartedAt: now.Add(-time.Hour)}, "not ready"},
+		{cluster.Observed{State: cluster.StateStopped}, "stopped"},
+		{cluster.Observed{State: cluster.StateIncomplete}, "incomplete"},
+	} {
+		if got := clusterHealth(&c.obs, now); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%+v: health %q, want %q…", c.obs, got, c.want)
+		}
 	}
 }

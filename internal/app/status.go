@@ -5,9 +5,11 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/env"
 	"github.com/kdev-dev/kdev/internal/ui"
 )
@@ -31,12 +33,7 @@ func printStatus(w io.Writer, st *env.Status) error {
 	case c == nil:
 		fmt.Fprintf(tw, "Cluster\tmissing (run kdev up)\n")
 	default:
-		health := "ready"
-		if !c.Running {
-			health = "not running"
-		} else if !c.Ready {
-			health = "not ready"
-		}
+		health := clusterHealth(c, time.Now())
 		fmt.Fprintf(tw, "Cluster\t%s\t%d nodes (%d workers), %s\t%s\n", c.Name, len(c.Nodes), c.Workers, strings.Join(c.Images, ", "), health)
 	}
 	if lr := st.LocalRegistry; lr != nil && lr.Enabled {
@@ -68,4 +65,22 @@ func printStatus(w io.Writer, st *env.Status) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Registry, state, mode, up, ui.Bytes(m.CacheBytes), req, hits, miss, ratio, served)
 	}
 	return tw.Flush()
+}
+
+// startingFor is how long after its nodes (re)started a cluster whose API server does
+// not answer yet is called starting rather than not ready.
+const startingFor = 5 * time.Minute
+
+func clusterHealth(c *cluster.Observed, now time.Time) string {
+	switch {
+	case c.State == cluster.StateIncomplete:
+		return "incomplete (an interrupted create: kdev up re-creates it)"
+	case c.State == cluster.StateStopped:
+		return "stopped (kdev up starts it)"
+	case c.Ready:
+		return "ready"
+	case c.State == cluster.StateStarting || now.Sub(c.StartedAt) < startingFor:
+		return "starting (its API server does not answer yet)"
+	}
+	return "not ready"
 }

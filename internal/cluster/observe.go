@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
@@ -29,6 +30,12 @@ type Observed struct {
 	Networks []string `json:"networks"`
 	// Running is false when any node container is not running.
 	Running bool `json:"running"`
+	// State sums up the node containers: running, starting (Docker is restarting one),
+	// stopped (one exited, as after a Docker or machine restart) or incomplete (one was
+	// created and never started: an interrupted create).
+	State string `json:"state"`
+	// StartedAt is when the last node container (re)started.
+	StartedAt time.Time `json:"startedAt"`
 	// Ready is whether the API server answered /readyz; set by Ready.
 	Ready bool `json:"ready"`
 
@@ -47,7 +54,7 @@ func (k *Kind) Observe(ctx context.Context, api docker.API, name string) (*Obser
 	if err != nil || len(ns) == 0 {
 		return nil, err
 	}
-	o := &Observed{Name: name, Running: true, nodes: ns}
+	o := &Observed{Name: name, Running: true, State: StateRunning, nodes: ns}
 	seen := map[string]bool{}
 	for _, n := range ns {
 		o.Nodes = append(o.Nodes, n.String())
@@ -64,6 +71,7 @@ func (k *Kind) Observe(ctx context.Context, api docker.API, name string) (*Obser
 		if c.State == nil || !c.State.Running {
 			o.Running = false
 		}
+		o.noteState(c.State)
 		if c.Config != nil && !seen[c.Config.Image] {
 			seen[c.Config.Image] = true
 			o.Images = append(o.Images, c.Config.Image)
@@ -82,6 +90,36 @@ func (k *Kind) Observe(ctx context.Context, api docker.API, name string) (*Obser
 		}
 	}
 	return o, nil
+}
+
+// Cluster states, from the node containers' Docker states.
+const (
+	StateRunning    = "running"
+	StateStarting   = "starting"
+	StateStopped    = "stopped"
+	StateIncomplete = "incomplete"
+)
+
+// stateRank orders the states: a cluster is in the worst state of its nodes.
+var stateRank = map[string]int{StateRunning: 0, StateStarting: 1, StateStopped: 2, StateIncomplete: 3}
+
+func (o *Observed) noteState(st *container.State) {
+	s := StateStopped
+	switch {
+	case st == nil:
+	case st.Status == container.StateCreated:
+		s = StateIncomplete
+	case st.Restarting:
+		s = StateStarting
+	case st.Running && !st.Paused:
+		s = StateRunning
+		if t, err := time.Parse(time.RFC3339Nano, st.StartedAt); err == nil && t.After(o.StartedAt) {
+			o.StartedAt = t
+		}
+	}
+	if stateRank[s] > stateRank[o.State] {
+		o.State = s
+	}
 }
 
 // NodeList returns the observed nodes, for wiring.

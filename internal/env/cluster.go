@@ -37,12 +37,8 @@ func (e *Env) upCluster(ctx context.Context, res *UpResult) error {
 			}
 			e.Progress.Warn(fmt.Sprintf("cluster %s %s: re-creating it (--recreate)", cfg.Name, drift))
 			obs = nil
-		} else if !obs.Running {
-			e.Progress.Warn(fmt.Sprintf("cluster %s has nodes that are not running (an interrupted up?): re-creating it", cfg.Name))
-			obs = nil
-		} else if err := obs.CheckReady(ctx); err != nil {
-			e.Progress.Warn(fmt.Sprintf("cluster %s does not answer (%v): re-creating it", cfg.Name, firstLine(err)))
-			obs = nil
+		} else if obs, err = e.revive(ctx, obs, res); err != nil {
+			return err
 		}
 		if obs == nil {
 			if err := e.Kind.Delete(cfg.Name); err != nil {
@@ -94,6 +90,70 @@ func (e *Env) upCluster(ctx context.Context, res *UpResult) error {
 	return nil
 }
 
+// revive brings an existing cluster back to answering, keeping it and its workloads:
+// it starts stopped nodes (a Docker or machine restart) and waits for a starting API
+// server. It returns nil, for re-creation, only for a cluster that was never finished
+// (an interrupted create) or, with --recreate, one that does not come back.
+func (e *Env) revive(ctx context.Context, obs *cluster.Observed, res *UpResult) (*cluster.Observed, error) {
+	name := e.Config.Name
+	if obs.State == cluster.StateIncomplete {
+		e.Progress.Warn(fmt.Sprintf("cluster %s was never finished (an interrupted up): re-creating it", name))
+		return nil, nil
+	}
+	if obs.State == cluster.StateStopped {
+		done := e.Progress.Step(fmt.Sprintf("Starting cluster %s (its nodes were stopped)", name))
+		err := obs.Start(ctx, e.Docker)
+		res.Changed = true
+		if err == nil {
+			obs, err = e.Kind.Observe(ctx, e.Docker, name)
+		}
+		if err == nil && obs == nil {
+			err = fmt.Errorf("cluster %s disappeared while it was started", name)
+		}
+		done("", err)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if obs.CheckReady(ctx) == nil {
+		return obs, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if obs.Running {
+		if ok, err := obs.Initialized(ctx); err == nil && !ok {
+			e.Progress.Warn(fmt.Sprintf("cluster %s was never finished (kubeadm did not complete): re-creating it", name))
+			return nil, nil
+		}
+	}
+	wait := e.wait()
+	title := fmt.Sprintf("Cluster %s is starting: waiting up to %s for its API server", name, wait)
+	done := e.Progress.Step(title)
+	err := obs.WaitAnswer(ctx, wait)
+	if err == nil {
+		done(fmt.Sprintf("Cluster %s answers again (kept, with its workloads)", name), nil)
+		return obs, nil
+	}
+	done("", err)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if e.Recreate {
+		e.Progress.Warn(fmt.Sprintf("cluster %s does not answer: re-creating it (--recreate)", name))
+		return nil, nil
+	}
+	return nil, fmt.Errorf("cluster %s is there but does not answer (%v): see `docker logs %s`; `kdev up --recreate` replaces it, losing its workloads",
+		name, firstLine(err), obs.ControlPlane)
+}
+
+func (e *Env) wait() time.Duration {
+	if e.Wait == 0 {
+		return 5 * time.Minute
+	}
+	return e.Wait
+}
+
 // warnUnreachable says which proxy-mode mirrors have lost their upstream: they keep
 // serving what their cache holds, but anything not cached will fail to pull.
 func (e *Env) warnUnreachable(ctx context.Context, obs *cluster.Observed, res *UpResult) {
@@ -131,12 +191,8 @@ func (e *Env) createCluster(ctx context.Context) (*cluster.Observed, error) {
 		if err != nil {
 			return nil, err
 		}
-		wait := e.Wait
-		if wait == 0 {
-			wait = 5 * time.Minute
-		}
 		if err := e.Kind.Create(ctx, cluster.CreateOptions{Name: cfg.Name, Network: cfg.Network.Name,
-			NodeImage: cfg.Images.Node, KindConfig: raw, Wait: wait}); err != nil {
+			NodeImage: cfg.Images.Node, KindConfig: raw, Wait: e.wait()}); err != nil {
 			return nil, err
 		}
 		return e.Kind.Observe(ctx, e.Docker, cfg.Name)
