@@ -77,3 +77,6 @@ func Connect(ctx context.Context) (*client.Client, error) {
 
 // IsNotFound reports whether err says that the object does not exist.
 func IsNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
+
+// IsConflict reports whether err is Docker's answer to a name that is already taken.
+func IsConflict(err error) bool { return cerrdefs.IsConflict(err) }

@@ -55,6 +55,11 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 		return nil, err
 	}
 	defer release()
+	if cfg.LocalRegistry.On() {
+		if err := registry.CheckLocalPort(ctx, e.Docker, cfg.Name, cfg.LocalRegistry.Port); err != nil {
+			return nil, err
+		}
+	}
 
 	releaseNets, err := e.acquire(ctx, lockNetworks, "the choice of a network subnet")
 	if err != nil {

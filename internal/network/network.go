@@ -69,15 +69,41 @@ func Ensure(ctx context.Context, api API, env, name, subnet string) (Info, bool,
 	if err != nil {
 		return Info{}, false, err
 	}
-	var p netip.Prefix
 	if subnet != "" {
-		p = netip.MustParsePrefix(subnet) // validated by config
+		p := netip.MustParsePrefix(subnet) // validated by config
 		if t, ok := Overlap(p, taken); ok {
 			return Info{}, false, &config.Error{Field: "network.subnet", Msg: fmt.Sprintf("%s overlaps %s, already used by a Docker network or a host route; choose another subnet or leave it empty to choose automatically", p, t)}
 		}
-	} else if p, err = ChooseSubnet(taken); err != nil {
-		return Info{}, false, err
+		return create(ctx, api, env, name, p)
 	}
+	// A chosen subnet can be taken between the listing and the creation by someone
+	// kdev's lock does not serialize (another tool, another machine's kdev on a remote
+	// engine): Docker then refuses the overlap, and the next free one is tried.
+	for try := 0; ; try++ {
+		p, err := ChooseSubnet(taken)
+		if err != nil {
+			return Info{}, false, err
+		}
+		info, created, err := create(ctx, api, env, name, p)
+		if err == nil || !isOverlap(err) || try == maxSubnetTries-1 {
+			return info, created, err
+		}
+		taken = append(taken, p)
+	}
+}
+
+// maxSubnetTries bounds the subnets tried when Docker refuses the chosen ones.
+const maxSubnetTries = 8
+
+// isOverlap reports Docker's refusal of a subnet that another network took.
+func isOverlap(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "overlaps with other one") || strings.Contains(s, "Pool overlaps")
+}
+
+// create makes the network with subnet p. When a concurrent run created one of the same
+// name first, that network is returned, if it is this environment's.
+func create(ctx context.Context, api API, env, name string, p netip.Prefix) (Info, bool, error) {
 	enableV4 := true
 	res, err := api.NetworkCreate(ctx, name, client.NetworkCreateOptions{
 		Driver:     "bridge",
@@ -89,9 +115,54 @@ func Ensure(ctx context.Context, api API, env, name, subnet string) (Info, bool,
 		Labels:  docker.Labels(docker.RoleNetwork, docker.LabelEnv, env),
 	})
 	if err != nil {
+		if docker.IsConflict(err) {
+			if nw, ferr := Find(ctx, api, name); ferr == nil && nw != nil {
+				info, oerr := owned(nw, env)
+				return info, false, oerr
+			}
+		}
 		return Info{}, false, fmt.Errorf("create network %q (%s): %w", name, p, err)
 	}
-	return Info{Name: name, ID: res.ID, Subnet: p}, true, nil
+	return settle(ctx, api, env, Info{Name: name, ID: res.ID, Subnet: p})
+}
+
+// settle makes a racing creation end with one network. Engines before API 1.44
+// (Docker 25) accept two networks of one name unless asked to check, and the client
+// no longer can ask: of the networks named so, the oldest stays, and a run whose
+// network is not the oldest removes its own and returns the oldest.
+func settle(ctx context.Context, api API, env string, mine Info) (Info, bool, error) {
+	list, err := api.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("name", mine.Name)})
+	if err != nil {
+		return Info{}, false, fmt.Errorf("list networks named %q: %w", mine.Name, err)
+	}
+	var same []network.Summary
+	for _, n := range list.Items {
+		if n.Name == mine.Name {
+			same = append(same, n)
+		}
+	}
+	if len(same) < 2 {
+		return mine, true, nil
+	}
+	sort.Slice(same, func(i, j int) bool {
+		if !same[i].Created.Equal(same[j].Created) {
+			return same[i].Created.Before(same[j].Created)
+		}
+		return same[i].ID < same[j].ID
+	})
+	first := same[0]
+	if first.ID == mine.ID {
+		return mine, true, nil
+	}
+	if _, err := api.NetworkRemove(ctx, mine.ID, client.NetworkRemoveOptions{}); err != nil && !docker.IsNotFound(err) {
+		return Info{}, false, fmt.Errorf("remove network %q (%s), made twice by runs at the same time: %w", mine.Name, mine.ID, err)
+	}
+	res, err := api.NetworkInspect(ctx, first.ID, client.NetworkInspectOptions{})
+	if err != nil {
+		return Info{}, false, fmt.Errorf("inspect network %q: %w", mine.Name, err)
+	}
+	info, err := owned(&res.Network, env)
+	return info, false, err
 }
 
 // Inspect returns the environment's network, or nil when it does not exist.

@@ -30,10 +30,8 @@ func EnsureLocal(ctx context.Context, api docker.API, env string, port int, imag
 	if err != nil {
 		return res, err
 	}
-	if cur == nil || cur.APIPort != port {
-		if err := portFree(ctx, api, port, spec.Name); err != nil {
-			return res, err
-		}
+	if err := localPortFree(ctx, api, cur, spec.Name, port); err != nil {
+		return res, err
 	}
 	obs, action, err := ensure(ctx, api, spec, []string{net}, cur)
 	if err != nil {
@@ -44,6 +42,24 @@ func EnsureLocal(ctx context.Context, api docker.API, env string, port int, imag
 		return res, fmt.Errorf("local registry %s did not become ready; its last lines:\n%s", spec.Name, lastLines(out, 8))
 	}
 	return res, nil
+}
+
+// CheckLocalPort fails with a PortInUseError when the environment's local registry
+// would need port and something else holds it: up asks before it creates anything.
+func CheckLocalPort(ctx context.Context, api docker.API, env string, port int) error {
+	name := LocalName(env)
+	cur, err := inspect(ctx, api, name)
+	if err != nil {
+		return err
+	}
+	return localPortFree(ctx, api, cur, name, port)
+}
+
+func localPortFree(ctx context.Context, api docker.API, cur *Observed, name string, port int) error {
+	if cur != nil && cur.APIPort == port {
+		return nil
+	}
+	return portFree(ctx, api, port, name)
 }
 
 // PortInUseError says which container or process holds the local registry's port.
