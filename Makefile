@@ -8,7 +8,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X github.com/kdev-dev/kdev/internal/app.Version=$(VERSION)
 STATICCHECK := $(GO) run -modfile=tools/go.mod honnef.co/go/tools/cmd/staticcheck
 
-.PHONY: all build up down test unit fuzz integration e2e bench bench-smoke lint fmt images docker clean
+.PHONY: all build up down test unit fuzz integration e2e fault bench bench-smoke lint fmt images docker clean
 
 all: build
 
@@ -57,6 +57,14 @@ e2e: docker
 	images/build.sh >/dev/null
 	hack/e2e.sh $(E2E_NODE_IMAGES)
 
+## fault: the fault suite (e2e/fault) on the built binary: Ctrl-C at five points of up,
+## concurrent ups, a Docker restart under a running cluster, hostile files. It restarts
+## Docker, so make test leaves it out; CI runs it.
+fault: build docker
+	images/build.sh >/dev/null
+	. bin/images.env && KDEV_BIN=$(CURDIR)/bin/kdev KDEV_TEST_REGISTRY_IMAGE=$$REGISTRY_IMAGE \
+	  KDEV_E2E_NODE_IMAGE=$$NODE_IMAGE_CONTAINERD2 $(GO) test -race -tags e2e -count=1 -timeout 40m -v ./e2e/fault/
+
 ## bench: what the cache buys, measured (about 20 minutes); see docs/BENCHMARKS.md
 bench: build docker
 	images/build.sh >/dev/null
@@ -71,7 +79,7 @@ bench-smoke: build docker
 ## lint: go vet (also the e2e suite), gofmt, staticcheck, and shellcheck on every script
 lint:
 	$(GO) vet ./...
-	$(GO) vet -tags e2e ./e2e/
+	$(GO) vet -tags e2e ./e2e/...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(STATICCHECK) ./...
 	hack/shellcheck.sh

@@ -4,6 +4,8 @@
 #   hack/ci-env.sh before DIR   record the environment, and run a pod from its local registry
 #   hack/ci-env.sh after DIR    the same record must come out, a new pod must run, and
 #                               `kdev check` must answer as it did before
+#   hack/ci-env.sh again DIR    the same as after, later (after the fault suite restarted
+#                               Docker and `make up` ran again: nothing was re-created)
 #
 # The record is every object kdev and kind made for the environment (containers with ID
 # and state, networks, volumes) and the files in every kdev volume (cached blobs and
@@ -16,7 +18,7 @@ cd "$root"
 . images/lib.sh
 
 mode=${1:-} dir=${2:-}
-[[ ($mode == before || $mode == after) && -n $dir ]] || die "usage: hack/ci-env.sh before|after DIR"
+[[ ($mode == before || $mode == after || $mode == again) && -n $dir ]] || die "usage: hack/ci-env.sh before|after|again DIR"
 mkdir -p "$dir"
 env_name=$(bin/kdev config view -o json | jq -r .name)
 port=$(bin/kdev config view -o json | jq -r .localRegistry.port)
@@ -66,14 +68,14 @@ case $mode in
     snapshot | LC_ALL=C sort >"$dir/before.txt"
     log "recorded environment $env_name: $(wc -l <"$dir/before.txt") objects; kdev check exits $(cat "$dir/check-code")"
     ;;
-  after)
-    snapshot | LC_ALL=C sort >"$dir/after.txt"
-    if ! diff -u "$dir/before.txt" "$dir/after.txt" >&2; then
-      die "the tests changed environment $env_name (diff above: - before, + after)"
+  after | again)
+    snapshot | LC_ALL=C sort >"$dir/$mode.txt"
+    if ! diff -u "$dir/before.txt" "$dir/$mode.txt" >&2; then
+      die "environment $env_name changed (diff above: - before, + $mode)"
     fi
-    run_pod ci-after
+    run_pod "ci-$mode"
     want=$(cat "$dir/check-code") got=$(check_code)
     [[ $got == "$want" ]] || die "kdev check exits $got after the tests, $want before: $(cat "$dir/check-after.err")"
-    log "environment $env_name untouched by the tests: $(wc -l <"$dir/after.txt") objects, a new pod runs, kdev check exits $got as before"
+    log "environment $env_name as it was: $(wc -l <"$dir/$mode.txt") objects, a new pod runs, kdev check exits $got as before"
     ;;
 esac

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,5 +171,17 @@ func TestClusterHealth(t *testing.T) {
 		if got := clusterHealth(&c.obs, now); !strings.HasPrefix(got, c.want) {
 			t.Errorf("%+v: health %q, want %q…", c.obs, got, c.want)
 		}
+	}
+}
+
+func TestInterruptedMessage(t *testing.T) {
+	cause := &url.Error{Op: "Get", URL: "http://%2Fvar%2Frun%2Fdocker.sock/v1.41/networks", Err: context.Canceled}
+	err := fmt.Errorf("list networks: %w", cause)
+	if got, want := interrupted(err), "list networks: interrupted"; got != want {
+		t.Errorf("interrupted(%q) = %q, want %q", err, got, want)
+	}
+	plain := fmt.Errorf("create cluster %q interrupted; its nodes were removed: %w", "x", context.Canceled)
+	if got := interrupted(plain); got != plain.Error() {
+		t.Errorf("interrupted changed a message with no request in it: %q", got)
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -149,7 +151,26 @@ func report[T any](g *globals, cmd *cobra.Command, read func(*env.Env, context.C
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, os.Args[1:], ui.StdStreams())
+	streams := ui.StdStreams()
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-finished:
+			return
+		}
+		// The first signal cancels the work, which then removes what it half-made; a
+		// second one ends kdev at once, the default way. A cleanup that takes more
+		// than a moment says so.
+		stop()
+		select {
+		case <-finished:
+		case <-time.After(time.Second):
+			fmt.Fprintln(streams.Err, "Stopping: removing what was half-made (Ctrl-C again quits at once, and may leave containers behind)")
+		}
+	}()
+	return Run(ctx, os.Args[1:], streams)
 }
 
 // Run executes one kdev command line. Tests call it in-process.
@@ -159,12 +180,41 @@ func Run(ctx context.Context, args []string, streams ui.Streams) int {
 	}}
 	root := newRoot(g)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(streams.Err, "ERROR: %v\n", err)
-	return exitCode(err)
+	code := exitCode(err)
+	if code != ExitInterrupted {
+		fmt.Fprintf(streams.Err, "ERROR: %v\n", err)
+		return code
+	}
+	fmt.Fprintf(streams.Err, "ERROR: %s\n", interrupted(err))
+	fmt.Fprintln(streams.Err, afterInterrupt(cmd.Name()))
+	return code
+}
+
+// interrupted words a cancelled command's error: a Docker call cut short reads
+// "list networks: interrupted", not its request URL and the signal's name.
+func interrupted(err error) string {
+	msg := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		msg = strings.Replace(msg, ue.Error(), "interrupted", 1)
+	}
+	return msg
+}
+
+// afterInterrupt says what an interrupted command left and how to go on.
+func afterInterrupt(command string) string {
+	switch command {
+	case "up":
+		return "Interrupted: what up finished stays (a cluster it was creating is removed); run `kdev up` again to continue, or `kdev down` to remove it all."
+	case "down":
+		return "Interrupted: some of the environment may remain; run `kdev down` again to finish."
+	default:
+		return "Interrupted: nothing was changed."
+	}
 }
 
 func exitCode(err error) int {

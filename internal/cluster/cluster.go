@@ -156,6 +156,7 @@ func (k *Kind) waitReady(ctx context.Context, name string, limit time.Duration) 
 	if cp == nil {
 		return fmt.Errorf("cluster %q has no control-plane node", name)
 	}
+	logger{k}.emit(fmt.Sprintf("Waiting up to %s for the control plane to be Ready", limit))
 	deadline := time.Now().Add(limit)
 	for {
 		out, err := Kubectl(ctx, cp, "", "get", "nodes", "--selector=node-role.kubernetes.io/control-plane",

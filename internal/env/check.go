@@ -49,6 +49,11 @@ func (e *Env) Check(ctx context.Context) ([]verify.Result, error) {
 	}
 	done := e.Progress.Step(fmt.Sprintf("Checking %d mirrors on %d nodes", len(targets), len(obs.Nodes)))
 	results := verify.Check(ctx, obs.ControlPlaneNode(), obs.NodeList(), targets)
+	if err := ctx.Err(); err != nil {
+		// Pulls cut short prove nothing either way: never report them as a bypass.
+		done("", err)
+		return nil, fmt.Errorf("check interrupted before it could judge the mirrors: %w", err)
+	}
 	var failed []string
 	passed := true
 	for _, r := range results {

@@ -99,13 +99,15 @@ func password(m config.Mirror) (string, error) {
 		}
 		return v, nil
 	}
+	// A password file that cannot be read is bad input, as the configuration is.
+	field := fmt.Sprintf("mirrors[%s].credentials.passwordFile", m.Registry)
 	path, err := config.ExpandPath(c.PasswordFile)
 	if err != nil {
-		return "", fmt.Errorf("mirror %s: credentials.passwordFile: %w", m.Registry, err)
+		return "", &config.Error{Field: field, Msg: err.Error()}
 	}
 	b, err := config.ReadSmallFile(path)
 	if err != nil {
-		return "", fmt.Errorf("mirror %s: read credentials.passwordFile: %w", m.Registry, err)
+		return "", &config.Error{Field: field, Msg: err.Error()}
 	}
 	return strings.TrimSpace(string(b)), nil
 }

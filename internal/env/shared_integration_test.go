@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/kdev-dev/kdev/internal/config"
@@ -153,4 +154,45 @@ func bridgeGateway(t *testing.T, api *client.Client) netip.Addr {
 	}
 	t.Fatal("the default bridge has no subnet")
 	return netip.Addr{}
+}
+
+// TestHalfMadeMirrorRemade: a mirror container that was created and never started (a
+// run interrupted between creating it and copying its config in) is made again by the
+// next up, never started as it is: without its config it would be an open registry
+// that fetches from nowhere.
+func TestHalfMadeMirrorRemade(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+	net := f.up().Network.Name
+	upstream := dockertest.StartRegistry(t, f.api, f.image, dockertest.Name("kt-up-"), net)
+	img, err := registrytest.NewImage(1, 16<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registrytest.Push(upstream.URL, "team/app", "v1", img); err != nil {
+		t.Fatal(err)
+	}
+	f.env.Config.Mirrors = []config.Mirror{{Registry: dockertest.Name("r") + ".test", RemoteURL: upstream.InNetwork, Policy: config.PolicyFallback}}
+	m := f.up().Mirrors[0]
+	ins, err := f.api.ContainerInspect(ctx, m.Container.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.api.ContainerRemove(ctx, m.Container.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	// The same name and labels, the image's own command, no config, never started.
+	half, err := f.api.ContainerCreate(ctx, client.ContainerCreateOptions{Name: m.Container.Name,
+		Config: &container.Config{Image: f.image, Labels: ins.Container.Config.Labels}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := f.up().Mirrors[0]
+	if again.Action != registry.Recreated || again.Container.ID == half.ID || again.Container.State != "running" {
+		t.Fatalf("up after a half-made mirror: %s, container %.12s (%s); want it re-created, not %.12s started",
+			again.Action, again.Container.ID, again.Container.State, half.ID)
+	}
+	if _, err := registrytest.Pull(mirrorURL(again), "team/app", "v1"); err != nil {
+		t.Fatalf("pull through the re-made mirror: %v", err)
+	}
 }

@@ -95,7 +95,10 @@ func ensure(ctx context.Context, api docker.API, spec Spec, nets []string, obs *
 		if obs.Labels[docker.LabelManaged] != "true" || obs.Labels[docker.LabelRole] != spec.Role {
 			return nil, "", fmt.Errorf("a container named %q exists and kdev did not create it: remove or rename it (`docker rm -f %s`) and run kdev up again", spec.Name, spec.Name)
 		}
-		if obs.Labels[docker.LabelSpec] != spec.Labels[docker.LabelSpec] {
+		// A container that never started was left by a run interrupted while making
+		// it, maybe before its config was copied in: started, it would be a plain,
+		// open registry. It is made again.
+		if obs.Labels[docker.LabelSpec] != spec.Labels[docker.LabelSpec] || obs.State == "created" {
 			if err := remove(ctx, api, obs.ID); err != nil {
 				return nil, "", err
 			}
@@ -164,6 +167,10 @@ func create(ctx context.Context, api docker.API, spec Spec, net string) error {
 	}
 	res, err := api.ContainerCreate(ctx, spec.createOptions(net))
 	if err != nil {
+		if ctx.Err() != nil {
+			// Cancelled in flight, the engine may still have made it.
+			_ = remove(context.WithoutCancel(ctx), api, spec.Name)
+		}
 		return fmt.Errorf("create container %q: %w", spec.Name, err)
 	}
 	tarball, err := configTar(spec.Config)
