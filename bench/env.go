@@ -73,10 +73,14 @@ type bench struct {
 	upstreams []*upstream
 	images    []benchImage
 	archive   []byte // the image set as an OCI layout tarball, for the floor
-	// parallelPulls lets each kubelet pull several images at once (it pulls one at a
-	// time by default, as in plain kind).
-	parallelPulls bool
-	log           func(format string, args ...any)
+	// serialPulls makes each kubelet pull one image at a time: the kubelet's own
+	// default, where kdev's is parallel.
+	serialPulls bool
+	log         func(format string, args ...any)
+	// runner runs one sample of a scenario; nil is runOnce (tests replace it).
+	runner func(ctx context.Context, sc scenario) (time.Duration, error)
+	// cachesFull is whether a run of this harness left the mirrors' caches full.
+	cachesFull bool
 	// subnet and linkAddrs are chosen by the first openLinks and kept for every later
 	// run: a mirror's identity includes its upstream URL, so a link that moved to
 	// another address would make the next run's mirror a new one, with an empty cache.
@@ -146,8 +150,8 @@ func (b *bench) mirrorHosts(n int) []string {
 func (b *bench) writeConfig(urls map[string]string, sh shape) error {
 	var s strings.Builder
 	fmt.Fprintf(&s, "apiVersion: kdev.dev/v1alpha1\nkind: Environment\nname: %s\nlocalRegistry:\n  enabled: false\nimages:\n  registry: %s\n  node: %s\ncluster:\n  workers: %d\n", envName, b.regImage, b.nodeImage, sh.workers)
-	if b.parallelPulls {
-		s.WriteString("  kind:\n    kubeadmConfigPatches:\n    - |\n      kind: KubeletConfiguration\n      serializeImagePulls: false\n")
+	if b.serialPulls {
+		s.WriteString("  parallelImagePulls: 1\n")
 	}
 	if sh.mirrors == 0 {
 		s.WriteString("mirrors: []\n")

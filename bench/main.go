@@ -41,11 +41,14 @@ func (r result) MarshalJSON() ([]byte, error) {
 		Name          string    `json:"name"`
 		MedianSeconds *float64  `json:"medianSeconds,omitempty"`
 		MedianMiB     *float64  `json:"medianMiB,omitempty"`
+		Min           float64   `json:"min"`
+		Max           float64   `json:"max"`
 		Runs          []float64 `json:"runs"`
 		Goal          string    `json:"goal,omitempty"`
 		Ratio         float64   `json:"ratio,omitempty"`
 		GoalMet       *bool     `json:"goalMet,omitempty"`
 	}{Name: r.Name, Runs: r.Runs, Goal: r.Goal, Ratio: r.Ratio, GoalMet: r.GoalMet}
+	out.Min, out.Max = spread(r.Runs)
 	if r.Unit == "MiB" {
 		out.MedianMiB = &r.Median
 	} else {
@@ -62,16 +65,16 @@ func main() {
 }
 
 func run() error {
-	runs := flag.Int("runs", 3, "runs per scenario (the median is reported)")
+	runs := flag.Int("runs", 5, "runs per scenario, in interleaved rounds (min, median and max are reported)")
 	scaleRuns := flag.Int("scale-runs", 1, "runs per shape in the scale scenario, which has no goal")
 	nImages := flag.Int("images", 6, "images in the set")
 	sizeMB := flag.Int("mb", 600, "size of the image set in MB")
 	rate := flag.Float64("rate", 100e6, "link rate, bits per second each way")
 	rtt := flag.Duration("rtt", 40*time.Millisecond, "link round-trip time")
-	only := flag.String("scenarios", "direct,cold,warm,floor,kdev,scale", "scenarios to run, in order (warm needs cold first)")
+	only := flag.String("scenarios", "direct,cold,warm,floor,kdev,scale", "scenarios to run: the pull ones (direct, cold, warm, floor) in interleaved rounds, in this order, then the others")
 	out := flag.String("out", "bench/out/results.json", "where to write the figures")
 	kdevBin := flag.String("kdev", "bin/kdev", "the kdev binary to measure")
-	parallel := flag.Bool("parallel-pulls", false, "let kubelets pull images in parallel (serializeImagePulls: false)")
+	serial := flag.Bool("serial-pulls", false, "make kubelets pull one image at a time (the kubelet's default; kdev's is parallel)")
 	nodeVar := flag.String("node", "NODE_IMAGE", "the node image: a variable of bin/images.env (NODE_IMAGE: containerd 1.6; NODE_IMAGE_CONTAINERD2: containerd 2.x as kind ships it)")
 	flag.Parse()
 
@@ -85,7 +88,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("%w: run `make images` first", err)
 	}
-	b := &bench{api: api, kdev: *kdevBin, line: newLine(*rtt, *rate), parallelPulls: *parallel,
+	b := &bench{api: api, kdev: *kdevBin, line: newLine(*rtt, *rate), serialPulls: *serial,
 		log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }}
 	for _, line := range strings.Split(string(env), "\n") {
 		k, v, _ := strings.Cut(line, "=")
@@ -162,42 +165,31 @@ func run() error {
 	b.log("image set: %d images, %.0f MB distinct, link %.0f Mbit/s, %v RTT; setup %.0fs",
 		len(b.images), float64(totalBytes(b.images))/1e6, *rate/1e6, *rtt, time.Since(setup).Seconds())
 
-	var results []result
+	var pulls, groups []string
 	for _, name := range strings.Split(*only, ",") {
-		var group func(context.Context, int) ([]result, error)
-		switch name {
-		case "kdev":
-			group = b.kdevFigures
-		case "scale":
-			group = b.scaling
-		}
-		if group != nil {
-			n := *runs
-			if name == "scale" {
-				n = *scaleRuns
-			}
-			rs, err := group(ctx, n)
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			results = append(results, rs...)
-			continue
-		}
-		sc, ok := scenarios[name]
-		if !ok {
+		switch {
+		case pullScenario(name):
+			pulls = append(pulls, name)
+		case name == "kdev" || name == "scale":
+			groups = append(groups, name)
+		default:
 			return fmt.Errorf("no scenario %q (known: direct, cold, warm, floor, kdev, scale)", name)
 		}
-		r := result{Name: name}
-		for i := range *runs {
-			d, err := b.runOnce(ctx, sc)
-			if err != nil {
-				return fmt.Errorf("%s run %d: %w", name, i+1, err)
-			}
-			b.log("%s run %d: %.1fs", name, i+1, d.Seconds())
-			r.Runs = append(r.Runs, d.Seconds())
+	}
+	results, err := b.rounds(ctx, pulls, *runs)
+	if err != nil {
+		return err
+	}
+	for _, name := range groups {
+		group, n := b.kdevFigures, *runs
+		if name == "scale" {
+			group, n = b.scaling, *scaleRuns
 		}
-		r.Median = median(r.Runs)
-		results = append(results, r)
+		rs, err := group(ctx, n)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		results = append(results, rs...)
 	}
 	judge(results)
 	printTable(os.Stdout, results)

@@ -49,7 +49,7 @@ func judge(rs []result) {
 
 func printTable(w io.Writer, rs []result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tMEDIAN\tRUNS\tGOAL\tRATIO\tMET")
+	fmt.Fprintln(tw, "SCENARIO\tMEDIAN\tRANGE\tRUNS\tGOAL\tRATIO\tMET")
 	for _, r := range rs {
 		runs := ""
 		for _, x := range r.Runs {
@@ -70,7 +70,8 @@ func printTable(w io.Writer, rs []result) {
 		if r.Median < 1 {
 			prec = 2
 		}
-		fmt.Fprintf(tw, "%s\t%.*f %s\t%s\t%s\t%s\t%s\n", r.Name, prec, r.Median, unit, runs, r.Goal, ratio, met)
+		lo, hi := spread(r.Runs)
+		fmt.Fprintf(tw, "%s\t%.*f %s\t%.*f–%.*f\t%s\t%s\t%s\t%s\n", r.Name, prec, r.Median, unit, prec, lo, prec, hi, runs, r.Goal, ratio, met)
 	}
 	_ = tw.Flush()
 }

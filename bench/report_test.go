@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"os"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestJudge(t *testing.T) {
@@ -87,5 +89,48 @@ func TestProcKB(t *testing.T) {
 	}
 	if _, err := procKB(dir+"/status", "Pss:"); err == nil {
 		t.Fatal("a missing key must be an error")
+	}
+}
+
+// TestWarmNeverCold: a warm sample runs on full caches. Alone, or first, it fills them
+// with an untimed cold run; after a cold run it does not; interleaved rounds keep the
+// order and give each scenario one sample per round.
+func TestWarmNeverCold(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		runs  int
+		want  []string // runs in order; "fill" is the untimed cold run
+	}{
+		{[]string{"warm"}, 2, []string{"fill", "warm", "warm"}},
+		{[]string{"cold", "warm"}, 2, []string{"cold", "warm", "cold", "warm"}},
+		{[]string{"direct", "warm", "cold"}, 2, []string{"direct", "fill", "warm", "cold", "direct", "warm", "cold"}},
+	} {
+		var got []string
+		b := &bench{log: func(string, ...any) {}}
+		b.runner = func(_ context.Context, sc scenario) (time.Duration, error) {
+			if sc.purge {
+				b.cachesFull = false // as runOnce's purge does
+			}
+			got = append(got, sc.name)
+			return time.Second, nil
+		}
+		rs, err := b.rounds(context.Background(), tc.names, tc.runs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The fill is a cold run that no result counts.
+		for i, w := range tc.want {
+			if w == "fill" {
+				tc.want[i] = "cold"
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%v × %d: ran %v, want %v", tc.names, tc.runs, got, tc.want)
+		}
+		for _, r := range rs {
+			if len(r.Runs) != tc.runs {
+				t.Errorf("%v: %s has %d samples, want %d", tc.names, r.Name, len(r.Runs), tc.runs)
+			}
+		}
 	}
 }

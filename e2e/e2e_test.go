@@ -18,6 +18,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/kdev-dev/kdev/internal/cluster"
+	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/dockertest"
 	"github.com/kdev-dev/kdev/internal/network"
 	"github.com/kdev-dev/kdev/internal/registry"
@@ -98,6 +99,21 @@ func TestE2E(t *testing.T) {
 		for _, r := range res.Check {
 			if r.Verdict != verify.Pass {
 				t.Errorf("up's check: %s %s (%s)", r.Registry, r.Verdict, r.Reason)
+			}
+		}
+	})
+
+	s.run(t, "every kubelet pulls images in parallel, as kdev configures by default", func(t *testing.T) {
+		for _, node := range []string{cp, worker} {
+			out, err := s.exec(node, "cat", "/var/lib/kubelet/config.yaml")
+			if err != nil {
+				t.Fatalf("%s: read the kubelet's configuration: %v", node, err)
+			}
+			want := []string{"serializeImagePulls: false", fmt.Sprintf("maxParallelImagePulls: %d", config.DefaultParallelImagePulls)}
+			for _, w := range want {
+				if !strings.Contains(out, w) {
+					t.Errorf("%s: the kubelet's configuration lacks %q", node, w)
+				}
 			}
 		}
 	})

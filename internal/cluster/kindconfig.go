@@ -38,6 +38,7 @@ func KindConfig(c config.Cluster, containerdVersion int) ([]byte, error) {
 		"kind":                    kindKind,
 		"nodes":                   nodes,
 		"containerdConfigPatches": []any{patch},
+		"kubeadmConfigPatches":    []any{kubeletPatch(c.ParallelImagePulls)},
 	}
 	keys := make([]string, 0, len(c.Kind))
 	for k := range c.Kind {
@@ -68,6 +69,16 @@ func KindConfig(c config.Cluster, containerdVersion int) ([]byte, error) {
 func ValidateKind(c config.Cluster) error {
 	_, err := KindConfig(c, 2)
 	return err
+}
+
+// kubeletPatch is the kubeadm patch that sets every kubelet's image pull parallelism.
+// kubeadm hands the KubeletConfiguration of the first control plane to every joining
+// node, so one cluster-wide patch reaches all nodes. Since kubelet 1.27.
+func kubeletPatch(parallel int) string {
+	if parallel <= 1 {
+		return "kind: KubeletConfiguration\nserializeImagePulls: true\n"
+	}
+	return fmt.Sprintf("kind: KubeletConfiguration\nserializeImagePulls: false\nmaxParallelImagePulls: %d\n", parallel)
 }
 
 func merge(out map[string]any, key string, v any, workers int) error {
@@ -103,6 +114,13 @@ func merge(out map[string]any, key string, v any, workers int) error {
 				return &config.Error{Field: fmt.Sprintf("%s[%d]", field, i), Msg: "configures containerd's registries, which kdev wires itself (config_path and one hosts.toml per mirror); legacy registry.mirrors tables also break containerd 2.2: remove this patch"}
 			}
 		}
+		out[key] = append(out[key].([]any), list...)
+	case "kubeadmConfigPatches":
+		list, ok := v.([]any)
+		if !ok {
+			return bad("must be a list of kubeadm patches (YAML strings)")
+		}
+		// After kdev's: a user's KubeletConfiguration patch wins over kdev's pulls.
 		out[key] = append(out[key].([]any), list...)
 	default:
 		out[key] = v

@@ -18,9 +18,10 @@ func TestKindConfigGolden(t *testing.T) {
 		cluster config.Cluster
 		version int
 	}{
-		{"kind-default.yaml", config.Cluster{}, 2},
-		{"kind-workers-v3.yaml", config.Cluster{Workers: 2}, 3},
-		{"kind-user-fields.yaml", config.Cluster{Kind: map[string]any{
+		{"kind-default.yaml", config.Cluster{ParallelImagePulls: config.DefaultParallelImagePulls}, 2},
+		{"kind-workers-v3.yaml", config.Cluster{Workers: 2, ParallelImagePulls: 1}, 3},
+		{"kind-user-fields.yaml", config.Cluster{ParallelImagePulls: 3, Kind: map[string]any{
+			"kubeadmConfigPatches":    []any{"kind: KubeletConfiguration\nimageGCHighThresholdPercent: 90\n"},
 			"networking":              map[string]any{"apiServerPort": 6443},
 			"featureGates":            map[string]any{"InPlacePodVerticalScaling": true},
 			"containerdConfigPatches": []any{"[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  discard_unpacked_layers = false\n"},
@@ -91,5 +92,34 @@ func TestValidateKind(t *testing.T) {
 	}
 	if err := ValidateKind(config.Cluster{Workers: 2, Kind: map[string]any{"networking": map[string]any{"apiServerPort": 6443}}}); err != nil {
 		t.Fatalf("a valid kind part: %v", err)
+	}
+}
+
+// TestKindConfigPulls reads the pull settings back as kubeadm hands them to the
+// kubelet: the patch kdev writes, then any of the user's that come after it.
+func TestKindConfigPulls(t *testing.T) {
+	for _, tc := range []struct {
+		parallel  int
+		serialize string
+		max       string
+	}{
+		{5, "serializeImagePulls: false", "maxParallelImagePulls: 5"},
+		{1, "serializeImagePulls: true", ""},
+	} {
+		got, err := KindConfig(config.Cluster{ParallelImagePulls: tc.parallel}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c v1alpha4.Cluster
+		if err := yaml.UnmarshalStrict(got, &c); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.KubeadmConfigPatches) != 1 {
+			t.Fatalf("parallel %d: %d kubeadm patches, want 1", tc.parallel, len(c.KubeadmConfigPatches))
+		}
+		p := c.KubeadmConfigPatches[0]
+		if !strings.Contains(p, "kind: KubeletConfiguration") || !strings.Contains(p, tc.serialize) || !strings.Contains(p, tc.max) {
+			t.Errorf("parallel %d: patch %q, want %q and %q", tc.parallel, p, tc.serialize, tc.max)
+		}
 	}
 }

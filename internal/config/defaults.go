@@ -9,6 +9,10 @@ const (
 	DefaultName          = "kdev"
 	DefaultRegistryImage = "registry:3"
 	DefaultLocalPort     = 5001 // 5000 is taken by AirPlay on macOS.
+	// DefaultParallelImagePulls bounds each kubelet's concurrent image pulls. The
+	// kubelet's own default pulls one image at a time, so a pod's images, and pods
+	// started together, wait in one queue even when every layer is in the cache.
+	DefaultParallelImagePulls = 5
 )
 
 // DefaultNodeImage is the node image of the kind library kdev is built with.
@@ -76,6 +80,9 @@ func (e *Environment) applyDefaults() {
 	}
 	if e.LocalRegistry.Port == 0 {
 		e.LocalRegistry.Port = DefaultLocalPort
+	}
+	if e.Cluster.ParallelImagePulls == 0 {
+		e.Cluster.ParallelImagePulls = DefaultParallelImagePulls
 	}
 	if e.LocalRegistry.Enabled == nil {
 		on := true

@@ -9,11 +9,11 @@ import (
 )
 
 // integerFields must be written as integers: the YAML decoder would truncate 1.5 to 1.
-var integerFields = []string{"localRegistry.port", "cluster.workers"}
+var integerFields = []string{"localRegistry.port", "cluster.workers", "cluster.parallelImagePulls"}
 
 // defaultedFields take a default when absent; written empty (or 0), they are a mistake,
 // not a request for the default: `name: ""` must not act on the default environment.
-var defaultedFields = []string{"name", "network.name", "images.registry", "images.node", "localRegistry.port"}
+var defaultedFields = []string{"name", "network.name", "images.registry", "images.node", "localRegistry.port", "cluster.parallelImagePulls"}
 
 // checkTree holds the document to what the decoder cannot see: every mapping key is a
 // string, integer fields hold integers, and defaulted fields are not written empty.

@@ -76,6 +76,9 @@ type Images struct {
 // Cluster describes the Kind cluster.
 type Cluster struct {
 	Workers int `yaml:"workers" json:"workers"`
+	// ParallelImagePulls is how many images each node's kubelet pulls at once; 1 is the
+	// kubelet's own default, one pull at a time. Default DefaultParallelImagePulls.
+	ParallelImagePulls int `yaml:"parallelImagePulls" json:"parallelImagePulls"`
 	// Kind holds raw kind v1alpha4 Cluster fields merged into the generated config.
 	Kind map[string]any `yaml:"kind,omitempty" json:"kind,omitempty"`
 }

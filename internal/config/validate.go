@@ -114,6 +114,9 @@ func (e *Environment) Validate() error {
 	if e.Cluster.Workers < 0 || e.Cluster.Workers > 10 {
 		return bad("cluster.workers", "%d is out of range 0-10", e.Cluster.Workers)
 	}
+	if p := e.Cluster.ParallelImagePulls; p < 1 || p > 32 {
+		return bad("cluster.parallelImagePulls", "%d is out of range 1-32 (1 pulls one image at a time)", p)
+	}
 	return nil
 }
 
