@@ -28,6 +28,20 @@ type Hosts struct {
 	// fallback policy, the mirror itself under strict.
 	Server string
 	Strict bool
+	// CA is a PEM bundle containerd trusts for Server (an HTTPS upstream with a
+	// private authority), written beside the hosts.toml as CAFile.
+	CA string
+}
+
+// CAFileName is the name of the authorities' file kdev writes beside a hosts.toml.
+const CAFileName = "kdev-ca.pem"
+
+// CAPath is where h's authorities are written in a node, "" when it has none.
+func (h Hosts) CAPath() string {
+	if h.CA == "" {
+		return ""
+	}
+	return CertsDir + "/" + h.Registry + "/" + CAFileName
 }
 
 // HostsTOML renders a hosts.toml.

@@ -17,6 +17,7 @@ func TestHostsTOML(t *testing.T) {
 		{"docker.io-fallback.toml", Hosts{Registry: "docker.io", Mirror: "http://kdev-mirror-docker-io:5000", Server: "https://registry-1.docker.io"}},
 		{"ghcr.io-strict.toml", Hosts{Registry: "ghcr.io", Mirror: "http://kdev-mirror-ghcr-io:5000", Server: "http://kdev-mirror-ghcr-io:5000", Strict: true}},
 		{"localhost-5001.toml", Hosts{Registry: "localhost:5001", Mirror: "http://kdev-registry:5000", Server: "http://kdev-registry:5000", Strict: true}},
+		{"registry.corp-private-ca.toml", Hosts{Registry: "registry.corp", Mirror: "http://kdev-mirror-registry-corp-1a2b3c4d:5000", Server: "https://registry.corp", CA: "-----BEGIN CERTIFICATE-----\n"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

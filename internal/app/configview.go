@@ -4,10 +4,19 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kdev-dev/kdev/internal/config"
+	"github.com/kdev-dev/kdev/internal/docker"
 	"github.com/kdev-dev/kdev/internal/ui"
 )
 
 type configViewOptions struct{ output string }
+
+// effective is the configuration as kdev acts on it: kdev.yaml with its defaults, and
+// the proxy the mirrors go through, found outside kdev.yaml (a password in it masked).
+type effective struct {
+	*config.Environment `yaml:",inline"`
+	Proxy               *docker.Proxy `yaml:"effectiveProxy,omitempty" json:"effectiveProxy,omitempty"`
+}
 
 func newConfig(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
@@ -29,12 +38,21 @@ func newConfig(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			proxy, err := g.proxy()
+			if err != nil {
+				return err
+			}
+			view := effective{Environment: cfg}
+			if proxy.Set() {
+				masked := proxy.Masked()
+				view.Proxy = &masked
+			}
 			if o.output == "json" {
-				return ui.JSON(g.streams.Out, cfg)
+				return ui.JSON(g.streams.Out, view)
 			}
 			enc := yaml.NewEncoder(g.streams.Out)
 			enc.SetIndent(2)
-			if err := enc.Encode(cfg); err != nil {
+			if err := enc.Encode(view); err != nil {
 				return err
 			}
 			return enc.Close()

@@ -99,8 +99,22 @@ func (g *globals) environment(ctx context.Context) (*env.Env, *ui.Status, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	proxy, err := g.proxy()
+	if err != nil {
+		return nil, nil, err
+	}
 	st := g.status()
-	return &env.Env{Config: cfg, Docker: api, Progress: st, Kind: cluster.New(st.Detail), Locks: locks, LockTimeout: g.lockTimeout}, st, nil
+	return &env.Env{Config: cfg, Docker: api, Progress: st, Kind: cluster.New(st.Detail), Locks: locks, LockTimeout: g.lockTimeout, Proxy: proxy}, st, nil
+}
+
+// proxy is the proxy the mirrors go through: kdev's environment, else the Docker
+// client's config for the engine kdev talks to.
+func (g *globals) proxy() (docker.Proxy, error) {
+	endpoint, err := docker.Endpoint()
+	if err != nil {
+		return docker.Proxy{}, err
+	}
+	return docker.FindProxy(os.Getenv, endpoint)
 }
 
 // withEnv builds a RunE for a command that acts on the environment: it validates the

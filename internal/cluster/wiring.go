@@ -37,6 +37,9 @@ func HostsFiles(hosts []templates.Hosts) ([]File, error) {
 			return nil, err
 		}
 		out = append(out, File{Path: path.Join(templates.CertsDir, h.Registry, "hosts.toml"), Content: c})
+		if p := h.CAPath(); p != "" {
+			out = append(out, File{Path: p, Content: h.CA})
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
@@ -125,7 +128,7 @@ type nodeState struct {
 // hosts.toml kdev wrote, and containerd's version and effective configuration.
 func readNode(ctx context.Context, n nodes.Node, files []File) (nodeState, error) {
 	script := `for f in "$@"; do printf '\036F %s\n' "$f"; cat "$f" 2>/dev/null; done
-printf '\036OURS\n'; grep -l '` + marker + `' ` + templates.CertsDir + `/*/hosts.toml 2>/dev/null
+printf '\036OURS\n'; grep -l '` + marker + `' ` + templates.CertsDir + `/*/hosts.toml 2>/dev/null; ls ` + templates.CertsDir + `/*/` + templates.CAFileName + ` 2>/dev/null
 printf '\036VERSION\n'; containerd --version 2>&1
 printf '\036CONFIG\n'; containerd config dump 2>/dev/null`
 	args := []string{"-c", script, "sh"}

@@ -28,6 +28,10 @@ type Environment struct {
 	LocalRegistry LocalRegistry `yaml:"localRegistry" json:"localRegistry"`
 	Images        Images        `yaml:"images" json:"images"`
 	Cluster       Cluster       `yaml:"cluster" json:"cluster"`
+	// CAFiles are PEM bundles of certificate authorities every mirror trusts for its
+	// upstream, beside the public ones: a company's TLS-inspecting proxy, a private
+	// registry's own CA.
+	CAFiles []string `yaml:"caFiles,omitempty" json:"caFiles,omitempty"`
 }
 
 // Network is the environment's dedicated Docker network.
@@ -48,6 +52,9 @@ type Mirror struct {
 	// Canary is an image reference used to prove that the cache is hit.
 	Canary      string       `yaml:"canary,omitempty" json:"canary,omitempty"`
 	Credentials *Credentials `yaml:"credentials,omitempty" json:"credentials,omitempty"`
+	// CAFile is a PEM bundle of certificate authorities this mirror trusts for its
+	// upstream, besides the public ones and caFiles.
+	CAFile string `yaml:"caFile,omitempty" json:"caFile,omitempty"`
 }
 
 // Credentials log a mirror in to its upstream. The password is never written into

@@ -107,6 +107,9 @@ func (e *Environment) Validate() error {
 				return bad(f+".credentials", "give exactly one of passwordFile and passwordEnv")
 			}
 		}
+		if m.CAFile != "" && strings.TrimSpace(m.CAFile) == "" {
+			return bad(f+".caFile", "is blank: give the path of a PEM file, or leave the key out")
+		}
 	}
 	if p := e.LocalRegistry.Port; p < 1 || p > 65535 {
 		return bad("localRegistry.port", "%d is out of range 1-65535", p)
@@ -116,6 +119,11 @@ func (e *Environment) Validate() error {
 	}
 	if p := e.Cluster.ParallelImagePulls; p < 1 || p > 32 {
 		return bad("cluster.parallelImagePulls", "%d is out of range 1-32 (1 pulls one image at a time)", p)
+	}
+	for i, f := range e.CAFiles {
+		if strings.TrimSpace(f) == "" {
+			return bad(fmt.Sprintf("caFiles[%d]", i), "is blank: give the path of a PEM file")
+		}
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ func TestMirrorDrift(t *testing.T) {
 	ensure := func(want registry.Action) registry.MirrorResult {
 		t.Helper()
 		f.ResetCalls()
-		res, err := registry.EnsureMirror(ctx, f, m, registryImage, "", []string{"kt"})
+		res, err := registry.EnsureMirror(ctx, f, m, registryImage, registry.Access{}, []string{"kt"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +69,7 @@ func TestUpstreamDown(t *testing.T) {
 	}
 	m := config.Mirror{Registry: "r.test", RemoteURL: "http://up.test:5000"}
 	f.SetUpstreamDown(m.RemoteURL, true)
-	res, err := registry.EnsureMirror(ctx, f, m, registryImage, "", []string{"kt"})
+	res, err := registry.EnsureMirror(ctx, f, m, registryImage, registry.Access{}, []string{"kt"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,14 +84,14 @@ func TestUpstreamDown(t *testing.T) {
 		}
 		return dockerfake.Run{Logs: "listening on [::]:5000\n"}
 	}
-	if res, err = registry.EnsureMirror(ctx, f, m, registryImage, "", []string{"kt"}); err != nil || res.Mode != registry.ModeCacheOnly || res.Action != registry.Unchanged {
+	if res, err = registry.EnsureMirror(ctx, f, m, registryImage, registry.Access{}, []string{"kt"}); err != nil || res.Mode != registry.ModeCacheOnly || res.Action != registry.Unchanged {
 		t.Fatalf("with the probe failing: %+v %v, want cache-only unchanged", res, err)
 	}
 
 	f.OnStart = nil
 	f.SetUpstreamDown(m.RemoteURL, false)
 	f.ResetCalls()
-	if res, err = registry.EnsureMirror(ctx, f, m, registryImage, "", []string{"kt"}); err != nil || res.Mode != registry.ModeProxy || res.Action != registry.Recreated {
+	if res, err = registry.EnsureMirror(ctx, f, m, registryImage, registry.Access{}, []string{"kt"}); err != nil || res.Mode != registry.ModeProxy || res.Action != registry.Recreated {
 		t.Fatalf("upstream back: %+v %v, want the proxy re-created", res, err)
 	}
 	probe := registry.MirrorName(m) + "-probe"

@@ -57,7 +57,7 @@ func (e *Env) upCluster(ctx context.Context, res *UpResult) error {
 	cr.Observed = obs
 
 	done := e.Progress.Step("containerd wiring")
-	files, err := cluster.HostsFiles(e.hosts())
+	files, err := e.hostsFiles()
 	if err == nil {
 		cr.Wiring, err = cluster.Wire(ctx, obs.NodeList(), files)
 	}
@@ -203,13 +203,20 @@ func (e *Env) createCluster(ctx context.Context) (*cluster.Observed, error) {
 
 // hosts lists the hosts.toml every node gets: one per mirror, and the local registry
 // under both names a user may push to (localhost:<port> and its in-network name).
-func (e *Env) hosts() []templates.Hosts {
+// A fallback to an HTTPS upstream trusts the authorities its mirror trusts.
+func (e *Env) hosts() ([]templates.Hosts, error) {
 	cfg := e.Config
 	var hs []templates.Hosts
 	for _, m := range cfg.Mirrors {
 		h := templates.Hosts{Registry: m.Registry, Mirror: registry.MirrorEndpoint(m), Server: m.RemoteURL}
 		if m.Policy == config.PolicyStrict {
 			h.Server, h.Strict = h.Mirror, true
+		} else if strings.HasPrefix(m.RemoteURL, "https://") {
+			ca, err := cfg.CABundle(m)
+			if err != nil {
+				return nil, err
+			}
+			h.CA = string(ca)
 		}
 		hs = append(hs, h)
 	}
@@ -219,7 +226,16 @@ func (e *Env) hosts() []templates.Hosts {
 			hs = append(hs, templates.Hosts{Registry: name, Mirror: local, Server: local, Strict: true})
 		}
 	}
-	return hs
+	return hs, nil
+}
+
+// hostsFiles are the files every node gets: hosts() rendered.
+func (e *Env) hostsFiles() ([]cluster.File, error) {
+	hs, err := e.hosts()
+	if err != nil {
+		return nil, err
+	}
+	return cluster.HostsFiles(hs)
 }
 
 // clusterDrift says what differs between the cluster and the config that a new

@@ -84,7 +84,7 @@ func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
 		return fs, nil
 	}
 	add(Finding{Item: "cluster " + cfg.Name + " running", OK: true, Detail: fmt.Sprintf("%d nodes", len(obs.Nodes))})
-	files, err := cluster.HostsFiles(e.hosts())
+	files, err := e.hostsFiles()
 	if err != nil {
 		return nil, err
 	}

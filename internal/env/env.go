@@ -43,6 +43,8 @@ type Env struct {
 	// LockTimeout bounds the wait for one (0: as long as ctx allows).
 	Locks       lock.Locks
 	LockTimeout time.Duration
+	// Proxy is what the mirrors reach their upstreams through (none when unset).
+	Proxy docker.Proxy
 }
 
 // Lock names: one per environment, held by a whole up or down; one for choosing and
@@ -84,6 +86,22 @@ func (e *Env) acquire(ctx context.Context, name, what string) (func(), error) {
 		return nil, fmt.Errorf("%w: another kdev run held %s for longer than %s; is one stuck? (--lock-timeout sets the wait)", err, what, e.LockTimeout)
 	}
 	return release, err
+}
+
+// access gathers how m's mirror reaches its upstream: its password, the authorities it
+// trusts, and the proxy. A mirror only connects out to its upstream, and a mirror is
+// shared by environments, so its NO_PROXY adds only loopback, never one environment's
+// network: two environments would otherwise re-create their shared mirror in turn.
+func (e *Env) access(m config.Mirror) (registry.Access, error) {
+	pw, err := password(m)
+	if err != nil {
+		return registry.Access{}, err
+	}
+	ca, err := e.Config.CABundle(m)
+	if err != nil {
+		return registry.Access{}, err
+	}
+	return registry.Access{Password: pw, CA: ca, Env: e.Proxy.Env("localhost", "127.0.0.1")}, nil
 }
 
 // password reads a mirror's upstream password from its file or environment variable.

@@ -29,7 +29,7 @@ type proof struct {
 // policy, the container serving it and its mode, and the hosts.toml every node has.
 // When any of them changes, the record no longer applies.
 func (e *Env) proofKey(byReg map[string]*registry.Observed) (string, error) {
-	files, err := cluster.HostsFiles(e.hosts())
+	files, err := e.hostsFiles()
 	if err != nil {
 		return "", err
 	}

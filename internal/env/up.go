@@ -41,13 +41,13 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 		}
 	}
 	res := &UpResult{}
-	pw := map[string]string{}
+	access := map[string]registry.Access{}
 	for _, m := range cfg.Mirrors {
-		p, err := password(m)
+		a, err := e.access(m)
 		if err != nil {
 			return nil, err
 		}
-		pw[m.Registry] = p
+		access[m.Registry] = a
 	}
 	// A second up of this environment waits for the first, then finds it done.
 	release, err := e.acquire(ctx, envLock(cfg.Name), "environment "+cfg.Name)
@@ -76,7 +76,7 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 
 	// One listing serves both: ensuring the configured mirrors does not change which
 	// unconfigured ones are attached, nor the remotes of other environments' mirrors.
-	if err := e.upAllMirrors(ctx, res, pw); err != nil {
+	if err := e.upAllMirrors(ctx, res, access); err != nil {
 		return res, err
 	}
 	if err := e.upLocal(ctx, res); err != nil {
@@ -92,21 +92,21 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 
 // upAllMirrors ensures the configured mirrors and detaches the others, holding the
 // mirrors lock: environments that share a mirror must not create it at once.
-func (e *Env) upAllMirrors(ctx context.Context, res *UpResult, pw map[string]string) error {
+func (e *Env) upAllMirrors(ctx context.Context, res *UpResult, access map[string]registry.Access) error {
 	mirrors, release, err := e.mirrorsLocked(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
 	if len(e.Config.Mirrors) > 0 {
-		if err := e.upMirrors(ctx, res, pw, mirrors); err != nil {
+		if err := e.upMirrors(ctx, res, access, mirrors); err != nil {
 			return err
 		}
 	}
 	return e.detachStaleMirrors(ctx, res, mirrors)
 }
 
-func (e *Env) upMirrors(ctx context.Context, res *UpResult, pw map[string]string, mirrors []*registry.Observed) error {
+func (e *Env) upMirrors(ctx context.Context, res *UpResult, access map[string]registry.Access, mirrors []*registry.Observed) error {
 	cfg := e.Config
 	var names []string
 	for _, m := range cfg.Mirrors {
@@ -122,7 +122,7 @@ func (e *Env) upMirrors(ctx context.Context, res *UpResult, pw map[string]string
 	var wg sync.WaitGroup
 	for i, m := range cfg.Mirrors {
 		wg.Go(func() {
-			results[i], errs[i] = registry.EnsureMirror(ctx, e.Docker, m, cfg.Images.Registry, pw[m.Registry], []string{cfg.Network.Name})
+			results[i], errs[i] = registry.EnsureMirror(ctx, e.Docker, m, cfg.Images.Registry, access[m.Registry], []string{cfg.Network.Name})
 		})
 	}
 	wg.Wait()

@@ -173,7 +173,7 @@ func create(ctx context.Context, api docker.API, spec Spec, net string) error {
 		}
 		return fmt.Errorf("create container %q: %w", spec.Name, err)
 	}
-	tarball, err := configTar(spec.Config)
+	tarball, err := configTar(spec.Config, spec.CA)
 	if err == nil {
 		_, err = api.CopyToContainer(ctx, res.ID, client.CopyToContainerOptions{DestinationPath: "/", Content: tarball})
 	}
@@ -185,20 +185,33 @@ func create(ctx context.Context, api docker.API, spec Spec, net string) error {
 	return nil
 }
 
-func configTar(cfg []byte) (io.Reader, error) {
+// configTar is the registry's config file, and the extra authorities it trusts when
+// there are any, as a tarball to copy into the container at /.
+func configTar(cfg, ca []byte) (io.Reader, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	for _, d := range []string{"etc/", "etc/distribution/"} {
+	dirs := []string{"etc/", "etc/distribution/"}
+	files := [][2]string{{strings.TrimPrefix(configPath, "/"), string(cfg)}}
+	if len(ca) > 0 {
+		dirs = append(dirs, "etc/kdev/", strings.TrimPrefix(caDir, "/")+"/")
+		files = append(files, [2]string{strings.TrimPrefix(caDir, "/") + "/kdev-ca.pem", string(ca)})
+	}
+	for _, d := range dirs {
 		if err := tw.WriteHeader(&tar.Header{Name: d, Typeflag: tar.TypeDir, Mode: 0o755, ModTime: time.Unix(0, 0)}); err != nil {
 			return nil, err
 		}
 	}
-	hdr := &tar.Header{Name: strings.TrimPrefix(configPath, "/"), Mode: 0o600, Size: int64(len(cfg)), ModTime: time.Unix(0, 0)}
-	if err := tw.WriteHeader(hdr); err != nil {
-		return nil, err
-	}
-	if _, err := tw.Write(cfg); err != nil {
-		return nil, err
+	for _, f := range files {
+		hdr := &tar.Header{Name: f[0], Mode: 0o644, Size: int64(len(f[1])), ModTime: time.Unix(0, 0)}
+		if f[0] == strings.TrimPrefix(configPath, "/") {
+			hdr.Mode = 0o600 // it may hold the upstream's password
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write([]byte(f[1])); err != nil {
+			return nil, err
+		}
 	}
 	return &buf, tw.Close()
 }

@@ -32,14 +32,14 @@ type MirrorResult struct {
 // EnsureMirror makes m's mirror run, attached to nets, and ready to serve. When the
 // upstream cannot be reached at start, the mirror serves its cache read-only instead of
 // crash-looping, and a later EnsureMirror puts it back in proxy mode once it can.
-func EnsureMirror(ctx context.Context, api docker.API, m config.Mirror, image, password string, nets []string) (MirrorResult, error) {
+func EnsureMirror(ctx context.Context, api docker.API, m config.Mirror, image string, access Access, nets []string) (MirrorResult, error) {
 	res := MirrorResult{Registry: m.Registry, Mode: ModeProxy}
 	old, err := inspect(ctx, api, MirrorName(m))
 	if err != nil {
 		return res, err
 	}
 	if old != nil && old.Labels[docker.LabelMode] == string(ModeCacheOnly) && old.Labels[docker.LabelRemote] == m.RemoteURL {
-		ok, why, err := probeUpstream(ctx, api, m, image, password, nets[0])
+		ok, why, err := probeUpstream(ctx, api, m, image, access, nets[0])
 		if err != nil {
 			return res, err
 		}
@@ -47,7 +47,7 @@ func EnsureMirror(ctx context.Context, api docker.API, m config.Mirror, image, p
 			res.Mode, res.Warning = ModeCacheOnly, why
 		}
 	}
-	spec, err := MirrorSpec(m, image, password, res.Mode)
+	spec, err := MirrorSpec(m, image, access, res.Mode)
 	if err != nil {
 		return res, err
 	}
@@ -62,7 +62,7 @@ func EnsureMirror(ctx context.Context, api docker.API, m config.Mirror, image, p
 	}
 	if res.Mode == ModeProxy {
 		if why, down := upstreamDown(out, m.RemoteURL); down {
-			if spec, err = MirrorSpec(m, image, password, ModeCacheOnly); err != nil {
+			if spec, err = MirrorSpec(m, image, access, ModeCacheOnly); err != nil {
 				return res, err
 			}
 			if obs, _, err = ensure(ctx, api, spec, nets, obs); err != nil {
@@ -79,8 +79,8 @@ func EnsureMirror(ctx context.Context, api docker.API, m config.Mirror, image, p
 
 // probeUpstream starts a throwaway proxy, with no volume, to learn whether the upstream
 // can be reached from inside the network now, without touching the serving mirror.
-func probeUpstream(ctx context.Context, api docker.API, m config.Mirror, image, password, net string) (bool, string, error) {
-	spec, err := MirrorSpec(m, image, password, ModeProxy)
+func probeUpstream(ctx context.Context, api docker.API, m config.Mirror, image string, access Access, net string) (bool, string, error) {
+	spec, err := MirrorSpec(m, image, access, ModeProxy)
 	if err != nil {
 		return false, "", err
 	}
@@ -119,12 +119,42 @@ func probeUpstream(ctx context.Context, api docker.API, m config.Mirror, image, 
 func upstreamDown(out, remote string) (string, bool) {
 	if i := strings.Index(out, `panic: Get "`+strings.TrimSuffix(remote, "/")+`/v2/"`); i >= 0 {
 		line, _, _ := strings.Cut(out[i:], "\n")
-		return fmt.Sprintf("upstream %s is unreachable (%s); serving the cache only", remote, strings.TrimPrefix(line, "panic: ")), true
+		line = strings.TrimPrefix(line, "panic: ")
+		if why := diagnose(line); why != "" {
+			state := "is unreachable"
+			if strings.HasPrefix(why, "its TLS") {
+				state = "is not trusted"
+			}
+			return fmt.Sprintf("upstream %s %s: %s (%s); serving the cache only", remote, state, why, line), true
+		}
+		return fmt.Sprintf("upstream %s is unreachable (%s); serving the cache only", remote, line), true
 	}
 	if !strings.Contains(out, "listening on") {
 		return fmt.Sprintf("upstream %s did not answer within %s; serving the cache only", remote, readyTimeout), true
 	}
 	return "", false
+}
+
+// diagnose names the cause of a failed connection to an upstream, as Go reports it, and
+// what to do about it; "" when it is not one it knows.
+func diagnose(err string) string {
+	switch {
+	case strings.Contains(err, "x509: certificate signed by unknown authority"):
+		return "its TLS certificate is signed by an authority the mirror does not trust; set caFile on this mirror (or caFiles, for every mirror) in kdev.yaml to that authority's PEM file"
+	case strings.Contains(err, "x509: certificate is valid for"), strings.Contains(err, "x509: certificate is not valid for"):
+		return "its TLS certificate is for another name; write remoteURL with a name the certificate is for"
+	case strings.Contains(err, "x509: certificate has expired or is not yet valid"):
+		return "its TLS certificate has expired or is not yet valid (or the clock is wrong)"
+	case strings.Contains(err, "proxyconnect"), strings.Contains(err, "Proxy Authentication Required"):
+		return "the proxy refused the connection; check HTTPS_PROXY (or the Docker client's proxies) and its credentials"
+	case strings.Contains(err, "no such host"), strings.Contains(err, "server misbehaving"):
+		return "its host name does not resolve where the mirror runs; behind a proxy, set HTTPS_PROXY"
+	case strings.Contains(err, "connection refused"):
+		return "nothing answers at its address (connection refused)"
+	case strings.Contains(err, "i/o timeout"), strings.Contains(err, "deadline exceeded"):
+		return "it did not answer in time; behind a proxy, set HTTPS_PROXY"
+	}
+	return ""
 }
 
 func waitReady(ctx context.Context, api docker.API, obs *Observed) (bool, string) {

@@ -1,6 +1,10 @@
 package registry
 
 import (
+	"archive/tar"
+	"io"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,7 +109,7 @@ func TestKey(t *testing.T) {
 func TestMirrorSpec(t *testing.T) {
 	m := config.Mirror{Registry: "ghcr.io", RemoteURL: "https://ghcr.io", Policy: config.PolicyStrict,
 		Credentials: &config.Credentials{Username: "me", PasswordEnv: "GHCR_TOKEN"}}
-	s, err := MirrorSpec(m, "registry:3", "s3cret", ModeProxy)
+	s, err := MirrorSpec(m, "registry:3", Access{Password: "s3cret"}, ModeProxy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,9 +147,9 @@ func TestMirrorSpec(t *testing.T) {
 		t.Errorf("labels %v", s.Labels)
 	}
 
-	other, _ := MirrorSpec(m, "registry:3", "rotated", ModeProxy)
-	cache, _ := MirrorSpec(m, "registry:3", "s3cret", ModeCacheOnly)
-	same, _ := MirrorSpec(m, "registry:3", "s3cret", ModeProxy)
+	other, _ := MirrorSpec(m, "registry:3", Access{Password: "rotated"}, ModeProxy)
+	cache, _ := MirrorSpec(m, "registry:3", Access{Password: "s3cret"}, ModeCacheOnly)
+	same, _ := MirrorSpec(m, "registry:3", Access{Password: "s3cret"}, ModeProxy)
 	if s.Hash() == other.Hash() || s.Hash() == cache.Hash() || s.Hash() != same.Hash() {
 		t.Error("spec hash must change with the password and the mode, and only then")
 	}
@@ -163,5 +167,64 @@ func TestUpstreamDown(t *testing.T) {
 	}
 	if why, down := upstreamDown("level=info msg=\"configuring endpoint\"\n", "https://x.io"); !down || !strings.Contains(why, "did not answer") {
 		t.Errorf("a registry stuck before listening: got %q, %v", why, down)
+	}
+}
+
+func TestUpstreamDiagnosis(t *testing.T) {
+	remote := "https://up.corp:5000"
+	for _, tc := range []struct{ err, want string }{
+		{`tls: failed to verify certificate: x509: certificate signed by unknown authority`, "set caFile"},
+		{`tls: failed to verify certificate: x509: certificate is valid for other.corp, not up.corp`, "for another name"},
+		{`tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2026-12-01`, "expired"},
+		{`proxyconnect tcp: dial tcp 10.0.0.1:3128: connect: connection refused`, "the proxy refused"},
+		{`dial tcp: lookup up.corp on 127.0.0.11:53: no such host`, "does not resolve"},
+		{`dial tcp 10.1.2.3:5000: connect: connection refused`, "connection refused"},
+	} {
+		log := "level=info msg=\"configuring endpoint\"\npanic: Get \"" + remote + "/v2/\": " + tc.err + "\n\ngoroutine 1 [running]:\n"
+		why, down := upstreamDown(log, remote)
+		if !down || !strings.Contains(why, tc.want) || !strings.Contains(why, tc.err) {
+			t.Errorf("%s: got %q, want it to say %q and quote the error", tc.err, why, tc.want)
+		}
+	}
+}
+
+// TestMirrorSpecAccess: the authorities and the proxy reach the container (the
+// authorities as a file beside the config, found through SSL_CERT_DIR with the image's
+// own bundle), change its hash, and leave a mirror without them hashed as before.
+func TestMirrorSpecAccess(t *testing.T) {
+	m := config.Mirror{Registry: "docker.io", RemoteURL: "https://registry-1.docker.io"}
+	plain, _ := MirrorSpec(m, "registry:3", Access{}, ModeProxy)
+	ca := []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+	env := []string{"HTTPS_PROXY=http://proxy:3128", "https_proxy=http://proxy:3128"}
+	full, _ := MirrorSpec(m, "registry:3", Access{CA: ca, Env: env}, ModeProxy)
+	if plain.Hash() == full.Hash() || len(plain.createOptions("n").Config.Env) != 0 {
+		t.Fatalf("hash %s and %s; plain env %v", plain.Hash(), full.Hash(), plain.createOptions("n").Config.Env)
+	}
+	got := full.createOptions("n").Config.Env
+	for _, want := range append(env, "SSL_CERT_DIR=/etc/kdev/ca:/etc/ssl/certs") {
+		if !slices.Contains(got, want) {
+			t.Errorf("env %v lacks %s", got, want)
+		}
+	}
+	tarball, err := configTar(full.Config, full.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	tr := tar.NewReader(tarball)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		b, _ := io.ReadAll(tr)
+		files[h.Name] = string(b)
+	}
+	if files["etc/kdev/ca/kdev-ca.pem"] != string(ca) || files["etc/distribution/config.yml"] == "" {
+		t.Errorf("tarball holds %v", slices.Collect(maps.Keys(files)))
+	}
+	cacheOnly, _ := MirrorSpec(m, "registry:3", Access{CA: ca, Env: env}, ModeCacheOnly)
+	if len(cacheOnly.Env) != 0 {
+		t.Errorf("a cache-only mirror fetches nothing, yet has the proxy: %v", cacheOnly.Env)
 	}
 }

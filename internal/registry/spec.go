@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
@@ -32,6 +34,11 @@ type Spec struct {
 	// HostPort publishes the API on 127.0.0.1; 0 picks a free port.
 	HostPort int
 	Mode     Mode
+	// Env is the container's environment: the proxy it reaches its upstream through.
+	Env []string
+	// CA is a PEM bundle of authorities it trusts beside the public ones, copied in
+	// with the config.
+	CA []byte
 }
 
 // Hash identifies the spec; it is stored in a label and compared on every `up`.
@@ -39,16 +46,32 @@ func (s Spec) Hash() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%d\n%s\n", s.Image, s.Volume, s.HostPort, s.Mode)
 	h.Write(s.Config)
+	// Only when set, so that the mirrors made before these existed keep their hash.
+	if len(s.Env) > 0 {
+		fmt.Fprintf(h, "env\n%s\n", strings.Join(s.Env, "\n"))
+	}
+	if len(s.CA) > 0 {
+		h.Write([]byte("ca\n"))
+		h.Write(s.CA)
+	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
+// Access is how a mirror reaches its upstream, beyond its URL: the password of its
+// account, the authorities it trusts, and the proxy it goes through (as environment).
+type Access struct {
+	Password string
+	CA       []byte
+	Env      []string
+}
+
 // MirrorSpec is the container of a mirror in front of m's upstream.
-func MirrorSpec(m config.Mirror, image, password string, mode Mode) (Spec, error) {
+func MirrorSpec(m config.Mirror, image string, access Access, mode Mode) (Spec, error) {
 	user := ""
 	if m.Credentials != nil {
 		user = m.Credentials.Username
 	}
-	cfg, err := Marshal(MirrorConfig(m.RemoteURL, user, password, mode))
+	cfg, err := Marshal(MirrorConfig(m.RemoteURL, user, access.Password, mode))
 	if err != nil {
 		return Spec{}, err
 	}
@@ -63,6 +86,10 @@ func MirrorSpec(m config.Mirror, image, password string, mode Mode) (Spec, error
 			docker.LabelKey, Key(m)),
 		Config: cfg,
 		Mode:   mode,
+		CA:     access.CA,
+	}
+	if mode == ModeProxy {
+		s.Env = access.Env
 	}
 	s.Labels = docker.Labels(docker.RoleMirror,
 		docker.LabelRegistry, m.Registry,
@@ -108,6 +135,7 @@ func (s Spec) createOptions(net string) client.ContainerCreateOptions {
 		Config: &container.Config{
 			Image:        s.Image,
 			Labels:       s.Labels,
+			Env:          s.env(),
 			ExposedPorts: network.PortSet{api: {}, dbg: {}},
 		},
 		HostConfig: &container.HostConfig{
@@ -122,6 +150,19 @@ func (s Spec) createOptions(net string) client.ContainerCreateOptions {
 			EndpointsConfig: map[string]*network.EndpointSettings{net: {}},
 		},
 	}
+}
+
+// caDir is where a registry container holds the extra authorities it trusts. Go reads
+// every file in the directories of SSL_CERT_DIR, and still reads the image's own
+// bundle (/etc/ssl/certs/ca-certificates.crt), so the public authorities stay trusted.
+const caDir = "/etc/kdev/ca"
+
+func (s Spec) env() []string {
+	env := s.Env
+	if len(s.CA) > 0 {
+		env = append(slices.Clone(env), "SSL_CERT_DIR="+caDir+":/etc/ssl/certs")
+	}
+	return env
 }
 
 func (s Spec) mounts() []mount.Mount {

@@ -77,8 +77,13 @@ var httpClient = &http.Client{Timeout: 30 * time.Second}
 
 // Push uploads img to the registry at base (http://host:port) as repo:tag.
 func Push(base, repo, tag string, img *Image) error {
+	return PushWith(httpClient, base, repo, tag, img)
+}
+
+// PushWith is Push with a client of the caller's: one that trusts a test's private CA.
+func PushWith(hc *http.Client, base, repo, tag string, img *Image) error {
 	for _, b := range append([][]byte{img.Config}, img.Layers...) {
-		if err := pushBlob(base, repo, b); err != nil {
+		if err := pushBlob(hc, base, repo, b); err != nil {
 			return err
 		}
 	}
@@ -87,11 +92,11 @@ func Push(base, repo, tag string, img *Image) error {
 		return err
 	}
 	req.Header.Set("Content-Type", mediaManifest)
-	return expect(httpClient.Do(req))(http.StatusCreated)
+	return expect(hc.Do(req))(http.StatusCreated)
 }
 
-func pushBlob(base, repo string, b []byte) error {
-	resp, err := httpClient.Post(base+"/v2/"+repo+"/blobs/uploads/", "", nil)
+func pushBlob(hc *http.Client, base, repo string, b []byte) error {
+	resp, err := hc.Post(base+"/v2/"+repo+"/blobs/uploads/", "", nil)
 	if err := expect(resp, err)(http.StatusAccepted); err != nil {
 		return fmt.Errorf("start upload: %w", err)
 	}
@@ -111,7 +116,7 @@ func pushBlob(base, repo string, b []byte) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
-	return expect(httpClient.Do(req))(http.StatusCreated)
+	return expect(hc.Do(req))(http.StatusCreated)
 }
 
 // Pull fetches repo:tag's manifest and every blob it names from base, checks each

@@ -1,0 +1,98 @@
+package env
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kdev-dev/kdev/internal/config"
+	"github.com/kdev-dev/kdev/internal/docker"
+	"github.com/kdev-dev/kdev/internal/dockertest"
+	"github.com/kdev-dev/kdev/internal/registry"
+	"github.com/kdev-dev/kdev/internal/registrytest"
+)
+
+// TestPrivateCAUpstream: an upstream that serves TLS with a certificate from a private
+// authority (a company registry; the internet behind a TLS-inspecting proxy). Without
+// the authority, up says by name what is wrong and what to set, and the mirror serves
+// its cache only. With caFile, the mirror goes back to proxy mode and a cold pull
+// through it fills its cache: the mirror's counters see the miss, then the hit.
+func TestPrivateCAUpstream(t *testing.T) {
+	f := newFixture(t, "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+	net := f.up().Network.Name
+	up := dockertest.StartTLSRegistry(t, f.api, f.image, dockertest.Name("kt-tls-"), net)
+	img, err := registrytest.NewImage(2, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registrytest.PushWith(up.Client, up.URL, "team/app", "v1", img); err != nil {
+		t.Fatal(err)
+	}
+	m := config.Mirror{Registry: dockertest.Name("corp") + ".test", RemoteURL: up.InNetwork, Policy: config.PolicyFallback}
+	f.env.Config.Mirrors = []config.Mirror{m}
+
+	r := f.up().Mirrors[0]
+	named := strings.Contains(r.Warning, "unknown authority") && strings.Contains(r.Warning, "caFile")
+	if r.Mode != registry.ModeCacheOnly || !named {
+		t.Fatalf("mirror of a private-CA upstream without caFile: mode %s, warning %q; want cache-only, naming the authority and caFile", r.Mode, r.Warning)
+	}
+
+	ca := filepath.Join(t.TempDir(), "corp-ca.pem")
+	if err := os.WriteFile(ca, up.CA, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.env.Config.Mirrors[0].CAFile = ca
+	r = f.up().Mirrors[0]
+	if r.Mode != registry.ModeProxy || r.Warning != "" {
+		t.Fatalf("mirror with caFile: mode %s, warning %q; want proxy", r.Mode, r.Warning)
+	}
+	if _, err := registrytest.Pull(mirrorURL(r), "team/app", "v1"); err != nil {
+		t.Fatalf("cold pull through the mirror: %v", err)
+	}
+	if _, err := registrytest.Pull(mirrorURL(r), "team/app", "v1"); err != nil {
+		t.Fatalf("warm pull through the mirror: %v", err)
+	}
+	c := f.counters(r)
+	if c.Misses.Blob == 0 || c.Hits.Blob == 0 {
+		t.Errorf("mirror counted %+v: want the cold pull's misses (fetched over TLS) and the warm pull's hits", c)
+	}
+}
+
+// TestProxyOnlyWayOut: the upstream's name resolves nowhere and its address is not on
+// the mirror's network: the proxy that HTTP_PROXY names, in kdev's environment, is the
+// only way to it. The mirror goes through it and fills its cache.
+func TestProxyOnlyWayOut(t *testing.T) {
+	f := newFixture(t, "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+	info := f.up().Network
+	up := dockertest.StartRegistry(t, f.api, f.image, dockertest.Name("kt-behind-"), "bridge")
+	img, err := registrytest.NewImage(2, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registrytest.Push(up.URL, "team/app", "v1", img); err != nil {
+		t.Fatal(err)
+	}
+	hidden := dockertest.Name("upstream") + ".behind-proxy.test:5000"
+	proxy := dockertest.StartProxy(t, info.Subnet.Addr().Next(), map[string]string{hidden: strings.TrimPrefix(up.URL, "http://")})
+	t.Setenv("HTTP_PROXY", proxy.URL)
+	t.Setenv("NO_PROXY", "")
+	p, err := docker.FindProxy(os.Getenv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.env.Proxy = p
+	f.env.Config.Mirrors = []config.Mirror{{Registry: dockertest.Name("r") + ".test", RemoteURL: "http://" + hidden, Policy: config.PolicyFallback}}
+
+	r := f.up().Mirrors[0]
+	if r.Mode != registry.ModeProxy {
+		t.Fatalf("mirror behind the proxy: mode %s, warning %q", r.Mode, r.Warning)
+	}
+	before := proxy.Requests()
+	if _, err := registrytest.Pull(mirrorURL(r), "team/app", "v1"); err != nil {
+		t.Fatalf("pull through the mirror: %v", err)
+	}
+	if c := f.counters(r); c.Misses.Blob == 0 || proxy.Requests() == before {
+		t.Errorf("mirror counted %+v, the proxy forwarded %d requests for the pull: want the blobs fetched through the proxy", c, proxy.Requests()-before)
+	}
+}
