@@ -75,7 +75,7 @@ func run() error {
 	out := flag.String("out", "bench/out/results.json", "where to write the figures")
 	kdevBin := flag.String("kdev", "bin/kdev", "the kdev binary to measure")
 	serial := flag.Bool("serial-pulls", false, "make kubelets pull one image at a time (the kubelet's default; kdev's is parallel)")
-	nodeVar := flag.String("node", "NODE_IMAGE", "the node image: a variable of bin/images.env (NODE_IMAGE: containerd 1.6; NODE_IMAGE_CONTAINERD2: containerd 2.x as kind ships it)")
+	nodeVar := flag.String("node", "NODE_IMAGE_CONTAINERD2", "the node image: a variable of bin/images.env (NODE_IMAGE_CONTAINERD2: containerd 2.3.4 as kind ships it, the default; NODE_IMAGE: containerd 1.6)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
