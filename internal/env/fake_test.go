@@ -279,12 +279,39 @@ func TestFakeUpstreamDownAndBack(t *testing.T) {
 	if !strings.Contains(f.log.String(), "mirror a.test:") {
 		t.Errorf("up did not warn about a.test:\n%s", f.log)
 	}
+	// Still down: the next up probes the upstream with a throwaway container and keeps
+	// the serving mirror as it is, rather than re-making it in proxy mode to fail again.
+	id := r.Container.ID
+	if again := mirrorResult(t, f.up(), "a.test"); again.Action != registry.Unchanged || again.Container.ID != id || again.Mode != registry.ModeCacheOnly {
+		t.Errorf("up while the upstream is still down: %s (%s), container %.12s, was %.12s; want it kept", again.Action, again.Mode, again.Container.ID, id)
+	}
 	f.fake.SetUpstreamDown("http://up-a.test:5000", false)
 	r = mirrorResult(t, f.up(), "a.test")
 	if r.Mode != registry.ModeProxy || r.Action == registry.Unchanged {
 		t.Fatalf("mirror after its upstream came back: %s (%s), want proxy again", r.Mode, r.Action)
 	}
 	f.upChangesNothing()
+}
+
+// TestFakeDownKeepsCaches: down without --purge keeps every mirror's cache and the
+// local registry's images; down --purge removes them.
+func TestFakeDownKeepsCaches(t *testing.T) {
+	f := newFakeEnv(t, nil, "kt", twoMirrors(freePort(t)))
+	f.up()
+	volumes := f.fake.VolumeNames()
+	if _, err := f.env.Down(f.ctx(), false); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.fake.VolumeNames(); !slices.Equal(got, volumes) {
+		t.Fatalf("down without --purge: volumes %v, were %v", got, volumes)
+	}
+	f.up()
+	if _, err := f.env.Down(f.ctx(), true); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.fake.VolumeNames(); len(got) != 0 {
+		t.Errorf("down --purge left volumes %v", got)
+	}
 }
 
 // TestFakeStatus: status reports each mirror's state, mode, address and counters as
