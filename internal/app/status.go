@@ -11,6 +11,7 @@ import (
 
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/env"
+	"github.com/kdev-dev/kdev/internal/registry"
 	"github.com/kdev-dev/kdev/internal/ui"
 )
 
@@ -42,10 +43,7 @@ func printStatus(w io.Writer, st *env.Status) error {
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "MIRROR\tSTATE\tMODE\tUPSTREAM\tCACHE\tREQUESTS\tHITS\tMISSES\tHIT RATIO\tSERVED")
 	for _, m := range st.Mirrors {
-		up := "reachable"
-		if !m.UpstreamReachable {
-			up = "unreachable"
-		}
+		up := upstreamWord(m)
 		state := m.State
 		if m.State == "running" && !m.Attached {
 			state = "detached"
@@ -59,12 +57,54 @@ func printStatus(w io.Writer, st *env.Status) error {
 			}
 		}
 		mode := string(m.Mode)
-		if mode == "" {
+		switch {
+		case mode == "":
 			mode = "-"
+		case m.Mode == registry.ModeCacheOnly && m.ModeSince != nil:
+			mode += " for " + age(time.Since(*m.ModeSince))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Registry, state, mode, up, ui.Bytes(m.CacheBytes), req, hits, miss, ratio, served)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// Why an upstream does not answer, one line per mirror, under the table.
+	var why []string
+	for _, m := range st.Mirrors {
+		if !m.UpstreamReachable && m.UpstreamError != "" {
+			why = append(why, fmt.Sprintf("%s: upstream %s: %s", m.Registry, m.RemoteURL, m.UpstreamError))
+		}
+	}
+	if len(why) > 0 {
+		fmt.Fprintf(w, "\n%s\n", strings.Join(why, "\n"))
+	}
+	return nil
+}
+
+// upstreamWord sums up the upstream probe for the table.
+func upstreamWord(m env.MirrorStatus) string {
+	switch {
+	case m.UpstreamReachable:
+		return "answers"
+	case strings.HasPrefix(m.UpstreamError, "no answer within"):
+		return "no answer yet"
+	case strings.Contains(m.UpstreamError, "TLS certificate"):
+		return "not trusted"
+	}
+	return "unreachable"
+}
+
+// age is a duration as a person says it: 45s, 12m, 3h, 2d.
+func age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
 // startingFor is how long after its nodes (re)started a cluster whose API server does

@@ -2,13 +2,19 @@ package env
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
+	"golang.org/x/net/http/httpproxy"
+
 	"github.com/kdev-dev/kdev/internal/cluster"
+	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/network"
 	"github.com/kdev-dev/kdev/internal/registry"
 )
@@ -35,9 +41,12 @@ type MirrorStatus struct {
 	// State is Docker's container state, or "missing".
 	State    string        `json:"state"`
 	Mode     registry.Mode `json:"mode,omitempty"`
+	// ModeSince is when the mirror entered its mode (it is made again when the mode
+	// changes).
+	ModeSince *time.Time `json:"modeSince,omitempty"`
 	Attached bool          `json:"attached"`
-	// UpstreamReachable is whether remoteURL answered just now: asked from a node (as
-	// the mirror sees it) when the cluster runs, else from this machine.
+	// UpstreamReachable is whether remoteURL answered just now, asked from this machine
+	// as the mirror asks it (its authorities, its proxy), within StatusProbeBudget.
 	UpstreamReachable bool   `json:"upstreamReachable"`
 	UpstreamError     string `json:"upstreamError,omitempty"`
 	// CacheBytes is the size of the cache volume, -1 when unknown.
@@ -88,9 +97,7 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 
 	hc := &http.Client{Timeout: 2 * time.Second}
 	st.Mirrors = make([]MirrorStatus, len(cfg.Mirrors))
-	// From a node, upstreams are seen as the mirrors see them; without a cluster, from here.
 	c := st.Cluster
-	inCluster := c != nil && c.Running && c.ControlPlaneNode() != nil
 	for i, m := range cfg.Mirrors {
 		ms := &st.Mirrors[i]
 		*ms = MirrorStatus{Registry: m.Registry, RemoteURL: m.RemoteURL, Policy: string(m.Policy),
@@ -98,14 +105,18 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 		if s, ok := sizes[registry.CacheVolume(m)]; ok {
 			ms.CacheBytes = s
 		}
+		// The upstream is asked as the mirror asks it (its authorities, its proxy), within
+		// a budget: status answers in a fraction of a second whatever the upstream does.
+		wg.Go(func() { ms.UpstreamReachable, ms.UpstreamError = e.probe(ctx, m, StatusProbeBudget) })
 		o := byReg[m.Registry]
-		if !inCluster {
-			wg.Go(func() { ms.UpstreamReachable, ms.UpstreamError = reachable(ctx, hc, m.RemoteURL) })
-		}
 		if o == nil {
 			continue
 		}
 		ms.State, ms.Mode = o.State, o.Mode()
+		if !o.Created.IsZero() {
+			since := o.Created
+			ms.ModeSince = &since
+		}
 		if o.APIPort != 0 {
 			ms.Address = fmt.Sprintf("127.0.0.1:%d", o.APIPort)
 		}
@@ -124,24 +135,8 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 			ms.Counters, ms.HitRatio = &c, c.HitRatio()
 		})
 	}
-	if inCluster {
+	if c != nil && c.Running && c.ControlPlaneNode() != nil {
 		wg.Go(func() { _ = c.CheckReady(ctx) }) // Ready stays false when it does not answer
-		wg.Go(func() {
-			var urls []string
-			for _, m := range cfg.Mirrors {
-				urls = append(urls, m.RemoteURL)
-			}
-			inNet, err := cluster.ProbeUpstreams(ctx, c.ControlPlaneNode(), urls)
-			for i, m := range cfg.Mirrors {
-				ms := &st.Mirrors[i]
-				if err != nil { // ask from here, then
-					ms.UpstreamReachable, ms.UpstreamError = reachable(ctx, hc, m.RemoteURL)
-					continue
-				}
-				ms.UpstreamError = inNet[m.RemoteURL]
-				ms.UpstreamReachable = ms.UpstreamError == ""
-			}
-		})
 	}
 	wg.Wait()
 	ls := &LocalStatus{Container: registry.LocalName(cfg.Name), State: "missing", Port: cfg.LocalRegistry.Port, Enabled: cfg.LocalRegistry.On()}
@@ -152,9 +147,54 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 	return st, nil
 }
 
-// reachable asks an upstream's /v2/ from this machine: any HTTP answer, 401 included,
-// means it is there.
-func reachable(ctx context.Context, hc *http.Client, remote string) (bool, string) {
-	err := get(ctx, hc, remote+"/v2/")
-	return err == nil, errText(err)
+// StatusProbeBudget bounds status's question to each upstream: an upstream that has not
+// answered by then is reported as such, not waited for (doctor waits longer).
+const StatusProbeBudget = 200 * time.Millisecond
+
+// probe asks m's upstream for /v2/ as its mirror would (trusting the same authorities,
+// through the same proxy), within limit: any HTTP answer, 401 included, means it is
+// there. Otherwise it says what happened, and what to do when it knows.
+func (e *Env) probe(ctx context.Context, m config.Mirror, limit time.Duration) (bool, string) {
+	hc, err := e.upstreamClient(m)
+	if err != nil {
+		return false, err.Error()
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	err = get(ctx, hc, m.RemoteURL+"/v2/")
+	switch {
+	case err == nil:
+		return true, ""
+	case ctx.Err() != nil:
+		return false, fmt.Sprintf("no answer within %s: slow or down (kdev doctor waits longer)", limit)
+	}
+	if why := registry.Diagnose(err.Error()); why != "" {
+		return false, why + " (" + err.Error() + ")"
+	}
+	return false, err.Error()
+}
+
+// upstreamClient is an HTTP client that reaches m's upstream as its mirror does.
+func (e *Env) upstreamClient(m config.Mirror) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	ca, err := e.Config.CABundle(m)
+	if err != nil {
+		return nil, err
+	}
+	if len(ca) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		pool.AppendCertsFromPEM(ca)
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+	}
+	if e.Proxy.Set() {
+		pc := httpproxy.Config{HTTPProxy: e.Proxy.HTTP, HTTPSProxy: e.Proxy.HTTPS, NoProxy: e.Proxy.No}
+		pf := pc.ProxyFunc()
+		tr.Proxy = func(r *http.Request) (*url.URL, error) { return pf(r.URL) }
+	} else {
+		tr.Proxy = nil // the mirrors get no proxy from kdev: neither does this question
+	}
+	return &http.Client{Transport: tr}, nil
 }

@@ -45,6 +45,9 @@ type Observed struct {
 	// APIPort and DebugPort are the host ports on 127.0.0.1, 0 when not published.
 	APIPort   int `json:"apiPort,omitempty"`
 	DebugPort int `json:"debugPort,omitempty"`
+	// Created is when the container was made: a mirror is made again whenever its mode
+	// changes, so for a mirror it is when its current mode began.
+	Created time.Time `json:"created"`
 }
 
 // inspect returns the named container, or nil when there is none.
@@ -58,6 +61,7 @@ func inspect(ctx context.Context, api docker.API, name string) (*Observed, error
 	}
 	c := res.Container
 	o := &Observed{Name: strings.TrimPrefix(c.Name, "/"), ID: c.ID}
+	o.Created, _ = time.Parse(time.RFC3339Nano, c.Created)
 	if c.State != nil {
 		o.State = string(c.State.Status)
 	}

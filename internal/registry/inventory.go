@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -31,7 +32,7 @@ func Mirrors(ctx context.Context, api docker.API) ([]*Observed, error) {
 // fromSummary reads what kdev needs from the container list itself, so that listing
 // the mirrors is one Docker call, not one more per mirror.
 func fromSummary(c container.Summary) *Observed {
-	o := &Observed{ID: c.ID, State: string(c.State), Image: c.Image, Labels: c.Labels}
+	o := &Observed{ID: c.ID, State: string(c.State), Image: c.Image, Labels: c.Labels, Created: time.Unix(c.Created, 0).UTC()}
 	if len(c.Names) > 0 {
 		o.Name = strings.TrimPrefix(c.Names[0], "/")
 	}

@@ -120,7 +120,7 @@ func upstreamDown(out, remote string) (string, bool) {
 	if i := strings.Index(out, `panic: Get "`+strings.TrimSuffix(remote, "/")+`/v2/"`); i >= 0 {
 		line, _, _ := strings.Cut(out[i:], "\n")
 		line = strings.TrimPrefix(line, "panic: ")
-		if why := diagnose(line); why != "" {
+		if why := Diagnose(line); why != "" {
 			state := "is unreachable"
 			if strings.HasPrefix(why, "its TLS") {
 				state = "is not trusted"
@@ -135,9 +135,9 @@ func upstreamDown(out, remote string) (string, bool) {
 	return "", false
 }
 
-// diagnose names the cause of a failed connection to an upstream, as Go reports it, and
+// Diagnose names the cause of a failed connection to an upstream, as Go reports it, and
 // what to do about it; "" when it is not one it knows.
-func diagnose(err string) string {
+func Diagnose(err string) string {
 	switch {
 	case strings.Contains(err, "x509: certificate signed by unknown authority"):
 		return "its TLS certificate is signed by an authority the mirror does not trust; set caFile on this mirror (or caFiles, for every mirror) in kdev.yaml to that authority's PEM file"
