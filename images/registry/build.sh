@@ -9,9 +9,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$here/../lib.sh"
 
-version=$(awk '$1 == "require" && $2 ~ /distribution/ {print $3}' "$here/go.mod")
+# The version of distribution that go.mod requires, in a require block or on one line.
+version=$(awk '{for (i = 1; i < NF; i++) if ($i == "github.com/distribution/distribution/v3") {print $(i + 1); exit}}' "$here/go.mod")
+[ -n "$version" ] || die "images/registry/go.mod requires no github.com/distribution/distribution/v3"
 ref=${KDEV_REGISTRY_IMAGE:-kdev.local/registry:${version#v}}
-hash=$(inputs_hash "$here/build.sh" "$here/go.mod" "$here/go.sum" "$here/config.yml" "$here/main.go" "$here/../lib.sh" -- "$ref")
+hash=$(inputs_hash "$here/build.sh" "$here/go.mod" "$here/go.sum" "$here/config.yml" "$here/main.go" "$here/upstream.go" "$here/../lib.sh" -- "$ref")
 
 if image_current "$ref" "$hash"; then
   log "registry image $ref is up to date"

@@ -134,6 +134,7 @@ func TestCheckExit(t *testing.T) {
 	}{
 		{"all pass", []verify.Result{r("a", verify.Pass), r("b", verify.Pass)}, ExitOK},
 		{"a bypass", []verify.Result{r("a", verify.Pass), r("b", verify.Bypassed)}, ExitFailure},
+		{"rate-limited", []verify.Result{r("a", verify.Pass), r("b", verify.RateLimited)}, ExitFailure},
 		{"a miss", []verify.Result{r("a", verify.Missed)}, ExitFailure},
 		{"a failure", []verify.Result{r("a", verify.Failed)}, ExitFailure},
 		{"could not run", []verify.Result{r("a", verify.Pass), r("b", verify.Unavailable)}, ExitUnproven},

@@ -74,11 +74,36 @@ func printStatus(w io.Writer, st *env.Status) error {
 		if !m.UpstreamReachable && m.UpstreamError != "" {
 			why = append(why, fmt.Sprintf("%s: upstream %s: %s", m.Registry, m.RemoteURL, m.UpstreamError))
 		}
+		if line := rateLimitLine(m); line != "" {
+			why = append(why, line)
+		}
 	}
 	if len(why) > 0 {
 		fmt.Fprintf(w, "\n%s\n", strings.Join(why, "\n"))
 	}
 	return nil
+}
+
+// rateLimitLine tells what the upstream said of its rate limit to the mirror, "" when
+// it said nothing.
+func rateLimitLine(m env.MirrorStatus) string {
+	if m.Counters == nil {
+		return ""
+	}
+	u := m.Counters.Upstream
+	left := ""
+	if u.Remaining >= 0 && u.Limit > 0 {
+		left = fmt.Sprintf("%.0f of %.0f pulls left in the upstream's window", u.Remaining, u.Limit)
+	}
+	switch {
+	case u.RateLimited > 0 && left != "":
+		return fmt.Sprintf("%s: rate-limited: the upstream answered 429 Too Many Requests %d times since the mirror started; %s", m.Registry, u.RateLimited, left)
+	case u.RateLimited > 0:
+		return fmt.Sprintf("%s: rate-limited: the upstream answered 429 Too Many Requests %d times since the mirror started", m.Registry, u.RateLimited)
+	case left != "":
+		return fmt.Sprintf("%s: %s", m.Registry, left)
+	}
+	return ""
 }
 
 // upstreamWord sums up the upstream probe for the table.

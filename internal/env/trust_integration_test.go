@@ -1,6 +1,10 @@
 package env
 
 import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +98,49 @@ func TestProxyOnlyWayOut(t *testing.T) {
 	}
 	if c := f.counters(r); c.Misses.Blob == 0 || proxy.Requests() == before {
 		t.Errorf("mirror counted %+v, the proxy forwarded %d requests for the pull: want the blobs fetched through the proxy", c, proxy.Requests()-before)
+	}
+}
+
+// TestRateLimitedUpstream: an upstream that answers manifests with 429 and Docker Hub's
+// rate-limit headers. distribution's proxy gives its client a 404 for it; the mirror's
+// counters (kdev's registry build) keep the 429s and the headers, and status reports them.
+func TestRateLimitedUpstream(t *testing.T) {
+	f := newFixture(t, "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+	info := f.up().Network
+	hub := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.Header().Set("ratelimit-limit", "100;w=21600")
+		w.Header().Set("ratelimit-remaining", "0;w=21600")
+		http.Error(w, `{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit."}]}`, http.StatusTooManyRequests)
+	})
+	l, err := net.Listen("tcp", netip.AddrPortFrom(info.Subnet.Addr().Next(), 0).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: hub}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	f.env.Config.Mirrors = []config.Mirror{{Registry: dockertest.Name("hub") + ".test", RemoteURL: "http://" + l.Addr().String(), Policy: config.PolicyFallback}}
+
+	r := f.up().Mirrors[0]
+	if r.Mode != registry.ModeProxy {
+		t.Fatalf("mirror: mode %s, warning %q", r.Mode, r.Warning)
+	}
+	if _, err := registrytest.Pull(mirrorURL(r), "library/app", "v1"); err == nil {
+		t.Fatal("a pull through a rate-limited mirror succeeded")
+	}
+	u := f.counters(r).Upstream
+	if u.RateLimited == 0 || u.Limit != 100 || u.Remaining != 0 {
+		t.Fatalf("mirror's upstream counters: %+v, want the 429s and the 100/0 headers", u)
+	}
+	st, err := f.env.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := st.Mirrors[0].Counters; c == nil || c.Upstream.RateLimited != u.RateLimited {
+		t.Errorf("status of the mirror: %+v, want its 429s", st.Mirrors[0])
 	}
 }

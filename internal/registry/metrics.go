@@ -29,6 +29,23 @@ type Counters struct {
 	// Answered counts every blob and manifest response, errors included: proof that a
 	// request reached the mirror even when it could not serve it.
 	Answered Split `json:"answered"`
+	// Upstream is what the upstream answered the mirror, from kdev's registry build
+	// (other registry images do not count it).
+	Upstream Upstream `json:"upstream"`
+}
+
+// Upstream counts an upstream's answers to the mirror. distribution's proxy turns an
+// upstream's 429 into a 404 for its client, and containerd then goes around the mirror:
+// RateLimited is the only trace of it.
+type Upstream struct {
+	// Responses counts every response the upstream gave (token server included).
+	Responses int64 `json:"responses"`
+	// RateLimited counts 429 Too Many Requests.
+	RateLimited int64 `json:"rateLimited"`
+	// Limit and Remaining are Docker Hub's ratelimit-limit and ratelimit-remaining
+	// headers as last seen; -1 when none was seen.
+	Limit     float64 `json:"rateLimitLimit"`
+	Remaining float64 `json:"rateLimitRemaining"`
 }
 
 // Sub returns c minus before: what happened between two readings.
@@ -41,6 +58,9 @@ func (c Counters) Sub(before Counters) Counters {
 		PushedBytes: c.PushedBytes - before.PushedBytes,
 		Served:      c.Served.sub(before.Served),
 		Answered:    c.Answered.sub(before.Answered),
+		Upstream: Upstream{Responses: c.Upstream.Responses - before.Upstream.Responses,
+			RateLimited: c.Upstream.RateLimited - before.Upstream.RateLimited,
+			Limit:       c.Upstream.Limit, Remaining: c.Upstream.Remaining},
 	}
 }
 
@@ -147,5 +167,20 @@ func ParseCounters(r io.Reader) (Counters, error) {
 	}
 	c.PulledBytes = sum("registry_proxy_pulled_bytes_total")
 	c.PushedBytes = sum("registry_proxy_pushed_bytes_total")
+	c.Upstream = Upstream{Limit: -1, Remaining: -1}
+	for _, m := range fams["kdev_upstream_responses_total"].GetMetric() {
+		v := int64(m.GetCounter().GetValue())
+		c.Upstream.Responses += v
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "code" && l.GetValue() == "429" {
+				c.Upstream.RateLimited += v
+			}
+		}
+	}
+	for name, into := range map[string]*float64{"kdev_upstream_ratelimit_limit": &c.Upstream.Limit, "kdev_upstream_ratelimit_remaining": &c.Upstream.Remaining} {
+		for _, m := range fams[name].GetMetric() {
+			*into = m.GetGauge().GetValue()
+		}
+	}
 	return c, nil
 }

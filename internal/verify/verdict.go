@@ -23,6 +23,9 @@ const (
 	Failed      Verdict = "failed"
 	Unavailable Verdict = "unavailable"
 	Unproven    Verdict = "unproven"
+	// RateLimited: the upstream answered the mirror 429 during the check. Exit 1: the
+	// mirror cannot fetch, and under fallback containerd goes around it.
+	RateLimited Verdict = "rate-limited"
 )
 
 // Inconclusive says the verdict neither proves the cache nor catches a fault.
@@ -52,6 +55,13 @@ func Judge(mode registry.Mode, pulls []Pull) (Verdict, string) {
 	}
 	note := ""
 	for i, p := range pulls {
+		if u := p.Delta.Upstream; u.RateLimited > 0 {
+			left := ""
+			if u.Remaining >= 0 && u.Limit > 0 {
+				left = fmt.Sprintf("; %.0f of %.0f pulls left in its window", u.Remaining, u.Limit)
+			}
+			return RateLimited, fmt.Sprintf("the upstream rate-limited the mirror during the pull on %s: %d answers were 429 Too Many Requests%s; the mirror cannot fetch what it lacks, and under fallback containerd goes around it: give the mirror credentials (an account has a higher limit) or wait for the window", p.Node, u.RateLimited, left)
+		}
 		if p.Error != "" {
 			if p.Delta.Requests.Total() == 0 && p.Delta.Answered.Total() == 0 {
 				return Bypassed, fmt.Sprintf("the pull on %s failed without reaching the mirror: %s", p.Node, p.Error)

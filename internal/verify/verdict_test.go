@@ -47,6 +47,10 @@ func TestJudge(t *testing.T) {
 		{"second node's pull never reaches the mirror", registry.ModeProxy, []Pull{miss, {Node: "n2", Error: "no such host"}}, Bypassed, "on n2 failed without reaching the mirror"},
 		{"cache-only serves", registry.ModeCacheOnly, []Pull{{Node: "n1", Delta: registry.Counters{Served: registry.Split{Blob: 2, Manifest: 1}}}, {Node: "n1", Delta: registry.Counters{Served: registry.Split{Blob: 2}}}}, Pass, ""},
 		{"cache-only bypassed", registry.ModeCacheOnly, []Pull{{Node: "n1"}}, Bypassed, "counted no request"},
+		{"rate-limited, then around the mirror", registry.ModeProxy, []Pull{{Node: "n1", NextHost: true, Delta: registry.Counters{Requests: registry.Split{Manifest: 1}, Answered: registry.Split{Manifest: 1},
+			Upstream: registry.Upstream{Responses: 2, RateLimited: 1, Limit: 100, Remaining: 0}}}}, RateLimited, "1 answers were 429 Too Many Requests; 0 of 100 pulls left"},
+		{"rate-limited on the second pull", registry.ModeProxy, []Pull{miss, {Node: "n2", Delta: registry.Counters{Requests: registry.Split{Manifest: 1}, Hits: registry.Split{Manifest: 1},
+			Upstream: registry.Upstream{RateLimited: 2, Limit: -1, Remaining: -1}}}}, RateLimited, "during the pull on n2: 2 answers"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
