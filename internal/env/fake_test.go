@@ -287,8 +287,11 @@ func TestFakeUpstreamDownAndBack(t *testing.T) {
 	}
 	f.fake.SetUpstreamDown("http://up-a.test:5000", false)
 	r = mirrorResult(t, f.up(), "a.test")
-	if r.Mode != registry.ModeProxy || r.Action == registry.Unchanged {
-		t.Fatalf("mirror after its upstream came back: %s (%s), want proxy again", r.Mode, r.Action)
+	if r.Mode != registry.ModeProxy || r.Action == registry.Unchanged || r.Was != registry.ModeCacheOnly || r.Since == nil {
+		t.Fatalf("mirror after its upstream came back: %s (%s, was %q), want proxy again, and the mode it left", r.Mode, r.Action, r.Was)
+	}
+	if !strings.Contains(f.log.String(), "mirror a.test: its upstream answers again: back to proxy mode") {
+		t.Errorf("up did not say that a.test went back to proxy mode:\n%s", f.log)
 	}
 	f.upChangesNothing()
 }

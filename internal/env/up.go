@@ -144,6 +144,13 @@ func (e *Env) upMirrors(ctx context.Context, res *UpResult, access map[string]re
 		if r.Warning != "" {
 			e.Progress.Warn(fmt.Sprintf("mirror %s: %s", r.Registry, r.Warning))
 		}
+		if r.Was == registry.ModeCacheOnly && r.Mode == registry.ModeProxy {
+			since := ""
+			if r.Since != nil {
+				since = fmt.Sprintf(", after %s serving its cache only", time.Since(*r.Since).Round(time.Second))
+			}
+			e.Progress.Warn(fmt.Sprintf("mirror %s: its upstream answers again: back to proxy mode%s", r.Registry, since))
+		}
 	}
 	return err
 }

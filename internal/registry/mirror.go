@@ -27,6 +27,10 @@ type MirrorResult struct {
 	Mode      Mode      `json:"mode"`
 	// Warning is set when the mirror serves only its cache because its upstream failed.
 	Warning string `json:"warning,omitempty"`
+	// Was is the mode the mirror had before, when this run changed it; Since is when
+	// it had entered that mode.
+	Was   Mode       `json:"was,omitempty"`
+	Since *time.Time `json:"since,omitempty"`
 }
 
 // EnsureMirror makes m's mirror run, attached to nets, and ready to serve. When the
@@ -58,6 +62,7 @@ func EnsureMirror(ctx context.Context, api docker.API, m config.Mirror, image st
 	res.Container, res.Action = obs, action
 	ready, out := waitReady(ctx, api, obs)
 	if ready {
+		res.noteChange(old)
 		return res, nil
 	}
 	if res.Mode == ModeProxy {
@@ -70,11 +75,24 @@ func EnsureMirror(ctx context.Context, api docker.API, m config.Mirror, image st
 			}
 			res.Container, res.Mode, res.Warning = obs, ModeCacheOnly, why
 			if ready, out = waitReady(ctx, api, obs); ready {
+				res.noteChange(old)
 				return res, nil
 			}
 		}
 	}
 	return res, fmt.Errorf("mirror %s for %s did not become ready in %s; its last lines:\n%s", spec.Name, m.Registry, readyTimeout, lastLines(out, 8))
+}
+
+// noteChange records the mode the mirror left, when it changed.
+func (r *MirrorResult) noteChange(old *Observed) {
+	if old == nil || old.Mode() == r.Mode {
+		return
+	}
+	r.Was = old.Mode()
+	if !old.Created.IsZero() {
+		since := old.Created
+		r.Since = &since
+	}
 }
 
 // probeUpstream starts a throwaway proxy, with no volume, to learn whether the upstream
