@@ -39,12 +39,12 @@ type MirrorStatus struct {
 	// only), for scripts: `crane ls 127.0.0.1:PORT/library/busybox`.
 	Address string `json:"address,omitempty"`
 	// State is Docker's container state, or "missing".
-	State    string        `json:"state"`
-	Mode     registry.Mode `json:"mode,omitempty"`
+	State string        `json:"state"`
+	Mode  registry.Mode `json:"mode,omitempty"`
 	// ModeSince is when the mirror entered its mode (it is made again when the mode
 	// changes).
 	ModeSince *time.Time `json:"modeSince,omitempty"`
-	Attached bool          `json:"attached"`
+	Attached  bool       `json:"attached"`
 	// UpstreamReachable is whether remoteURL answered just now, asked from this machine
 	// as the mirror asks it (its authorities, its proxy), within StatusProbeBudget.
 	UpstreamReachable bool   `json:"upstreamReachable"`
