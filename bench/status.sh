@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 . images/lib.sh
 kdev=${1:-bin/kdev}
 runs=${RUNS:-10}
-# shellcheck source=/dev/null  (written by images/build.sh)
+# Written by images/build.sh, so absent when a fresh clone is linted:
+# shellcheck source=/dev/null
 . bin/images.env
 gw=$(docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}')
 [ -n "$gw" ] || gw=172.17.0.1
