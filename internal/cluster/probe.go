@@ -3,7 +3,9 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
 )
@@ -11,33 +13,53 @@ import (
 // ProbeUpstreams asks each registry root's /v2/ from inside a node, which sits on the
 // same network as the mirrors and so sees the upstreams as they do (an upstream that
 // only resolves inside the network included). It returns, per URL, "" when it answered
-// with any HTTP status, else why not. All URLs are tried at once, in one exec.
+// with any HTTP status in time, a reason starting with "slow" when it answered after
+// SlowUpstream, else why not. All URLs are tried at once, in one exec, each for up to
+// probeTimeout: a slow upstream is not a dead one.
 func ProbeUpstreams(ctx context.Context, n nodes.Node, urls []string) (map[string]string, error) {
 	if len(urls) == 0 {
 		return map[string]string{}, nil
 	}
-	script := `for u in "$@"; do
-  ( code=$(curl -s -o /dev/null -m 3 -w '%{http_code}' "$u/v2/" 2>/dev/null); echo "$code $u" ) &
+	script := fmt.Sprintf(`for u in "$@"; do
+  ( out=$(curl -s -o /dev/null -m %d -w '%%{http_code} %%{time_total}' "$u/v2/" 2>/dev/null); echo "$out $u" ) &
 done
-wait`
+wait`, int(probeTimeout.Seconds()))
 	out, err := run(ctx, n, "", "sh", append([]string{"-c", script, "sh"}, urls...)...)
 	if err != nil {
 		return nil, fmt.Errorf("probe upstreams: %w", err)
 	}
+	return parseProbe(out, urls), nil
+}
+
+// probeTimeout bounds each upstream probe; SlowUpstream is the time past which an
+// answer is reported as slow.
+const (
+	probeTimeout = 10 * time.Second
+	SlowUpstream = 2 * time.Second
+)
+
+// parseProbe reads the probe's lines, "<http code> <seconds> <url>", one per URL.
+func parseProbe(out string, urls []string) map[string]string {
 	res := map[string]string{}
 	for _, u := range urls {
 		res[u] = "no answer"
 	}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		code, u, ok := strings.Cut(line, " ")
-		if !ok {
+		f := strings.Fields(line)
+		if len(f) != 3 {
 			continue
 		}
-		if code != "" && code != "000" {
+		code, u := f[0], f[2]
+		secs, _ := strconv.ParseFloat(f[1], 64)
+		took := time.Duration(secs * float64(time.Second)).Round(100 * time.Millisecond)
+		switch {
+		case code == "" || code == "000":
+			res[u] = fmt.Sprintf("no answer within %s from inside the network", probeTimeout)
+		case took > SlowUpstream:
+			res[u] = fmt.Sprintf("slow: its /v2/ took %s from inside the network", took)
+		default:
 			res[u] = ""
-		} else {
-			res[u] = "no answer within 3s from inside the network"
 		}
 	}
-	return res, nil
+	return res
 }

@@ -1,6 +1,7 @@
 package dockertest
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -23,7 +24,8 @@ type Proxy struct {
 func (p *Proxy) Requests() int64 { return p.requests.Load() }
 
 // StartProxy listens on ip (a Docker network's gateway, which its containers reach)
-// and forwards absolute-URI requests for routes' hosts ("name:port") to their targets
+// and forwards absolute-URI requests (plain HTTP) and CONNECT tunnels (HTTPS, as
+// HTTPS_PROXY is used) for routes' hosts ("name:port") to their targets
 // ("127.0.0.1:port"); any other host gets 502. It stops when the test ends.
 func StartProxy(t *testing.T, ip netip.Addr, routes map[string]string) *Proxy {
 	t.Helper()
@@ -40,6 +42,10 @@ func StartProxy(t *testing.T, ip netip.Addr, routes map[string]string) *Proxy {
 		},
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodConnect {
+			p.tunnel(w, r, routes[r.Host])
+			return
+		}
 		if _, ok := routes[r.URL.Host]; !ok || !r.URL.IsAbs() {
 			http.Error(w, "proxy: no route to "+r.URL.Host, http.StatusBadGateway)
 			return
@@ -50,4 +56,43 @@ func StartProxy(t *testing.T, ip netip.Addr, routes map[string]string) *Proxy {
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	return p
+}
+
+// tunnel answers a CONNECT: it joins the client to target, byte for byte, as a
+// company's proxy does for HTTPS (the TLS session is end to end).
+func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request, target string) {
+	if target == "" {
+		http.Error(w, "proxy: no route to "+r.Host, http.StatusBadGateway)
+		return
+	}
+	up, err := net.Dial("tcp", target)
+	if err != nil {
+		http.Error(w, "proxy: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		up.Close()
+		http.Error(w, "proxy: cannot hijack", http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	client, buf, err := hj.Hijack()
+	if err != nil {
+		up.Close()
+		return
+	}
+	p.requests.Add(1)
+	go func() {
+		defer up.Close()
+		defer client.Close()
+		if n := buf.Reader.Buffered(); n > 0 {
+			b, _ := buf.Reader.Peek(n)
+			_, _ = up.Write(b)
+		}
+		done := make(chan struct{})
+		go func() { _, _ = io.Copy(client, up); close(done) }()
+		_, _ = io.Copy(up, client)
+		<-done
+	}()
 }

@@ -172,7 +172,11 @@ func (e *Env) warnUnreachable(ctx context.Context, obs *cluster.Observed, res *U
 		if m.Container == nil {
 			continue
 		}
-		if why := down[m.Container.Remote()]; why != "" {
+		switch why := down[m.Container.Remote()]; {
+		case why == "":
+		case strings.HasPrefix(why, "slow"):
+			e.Progress.Warn(fmt.Sprintf("mirror %s: upstream %s is %s; what is not cached yet will be slow to pull", m.Registry, m.Container.Remote(), why))
+		default:
 			e.Progress.Warn(fmt.Sprintf("mirror %s: upstream %s is unreachable (%s); serving the cache only until it is back", m.Registry, m.Container.Remote(), why))
 		}
 	}

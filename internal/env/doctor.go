@@ -98,7 +98,8 @@ func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
 	if down, err := cluster.ProbeUpstreams(ctx, obs.ControlPlaneNode(), urls); err == nil {
 		for _, m := range cfg.Mirrors {
 			why := down[m.RemoteURL]
-			add(finding("upstream "+m.RemoteURL+" reachable from the network", why == "", m.Registry, why,
+			// A slow upstream is reachable: it is said, not failed.
+			add(finding("upstream "+m.RemoteURL+" reachable from the network", why == "" || strings.HasPrefix(why, "slow"), m.Registry, why,
 				"the mirror serves only what it has cached; check the network, proxy or credentials"))
 		}
 	}

@@ -144,3 +144,51 @@ func TestRateLimitedUpstream(t *testing.T) {
 		t.Errorf("status of the mirror: %+v, want its 429s", st.Mirrors[0])
 	}
 }
+
+// TestHTTPSProxyPrivateCA: a company's setup in full. The upstream serves TLS with a
+// private authority, its name resolves nowhere, and the only way to it is a CONNECT
+// through the proxy that HTTPS_PROXY names; the mirror trusts the authority through
+// caFiles, and fills its cache through the tunnel.
+func TestHTTPSProxyPrivateCA(t *testing.T) {
+	f := newFixture(t, "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+	info := f.up().Network
+	name := dockertest.Name("kt-corp-")
+	up := dockertest.StartTLSRegistry(t, f.api, f.image, name, "bridge")
+	img, err := registrytest.NewImage(2, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registrytest.PushWith(up.Client, up.URL, "team/app", "v1", img); err != nil {
+		t.Fatal(err)
+	}
+	// The certificate is for the container's name: the mirror asks for that name, which
+	// no DNS on its network knows; the proxy takes it to the registry's published port.
+	proxy := dockertest.StartProxy(t, info.Subnet.Addr().Next(), map[string]string{name + ":5000": strings.TrimPrefix(up.URL, "https://")})
+	t.Setenv("HTTPS_PROXY", proxy.URL)
+	t.Setenv("HTTP_PROXY", "")
+	t.Setenv("NO_PROXY", "")
+	p, err := docker.FindProxy(os.Getenv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.env.Proxy = p
+	ca := filepath.Join(t.TempDir(), "corp-root.pem")
+	if err := os.WriteFile(ca, up.CA, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.env.Config.CAFiles = []string{ca}
+	f.env.Config.Mirrors = []config.Mirror{{Registry: dockertest.Name("corp") + ".test", RemoteURL: up.InNetwork, Policy: config.PolicyFallback}}
+
+	r := f.up().Mirrors[0]
+	if r.Mode != registry.ModeProxy {
+		t.Fatalf("mirror behind the HTTPS proxy: mode %s, warning %q", r.Mode, r.Warning)
+	}
+	if _, err := registrytest.Pull(mirrorURL(r), "team/app", "v1"); err != nil {
+		t.Fatalf("pull through the mirror: %v", err)
+	}
+	// A tunnel is kept alive and reused, so tunnels are not counted per pull; the name
+	// resolving nowhere else, blobs fetched at all came through the proxy.
+	if c := f.counters(r); c.Misses.Blob == 0 || proxy.Requests() == 0 {
+		t.Errorf("mirror counted %+v, the proxy opened %d tunnels: want the blobs fetched through it", c, proxy.Requests())
+	}
+}
