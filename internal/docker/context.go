@@ -10,10 +10,6 @@ import (
 	"path/filepath"
 )
 
-// resolveHost returns the engine address the docker CLI would use, or "" for the
-// client's default. DOCKER_HOST wins; then DOCKER_CONTEXT; then the currentContext of
-// the CLI's config.json. Docker Desktop on macOS relies on the context, not on
-// /var/run/docker.sock, so ignoring contexts would fail there.
 // Endpoint is where kdev reaches Docker, as the docker CLI would: DOCKER_HOST, else the
 // current context's endpoint, else "" for the platform default. It names an engine, so
 // that what kdev keeps per engine (its locks) is kept apart for each.
@@ -24,6 +20,9 @@ func Endpoint() (string, error) {
 
 // resolveHost returns the engine's endpoint ("" for the client default) and where it
 // came from, for messages: "DOCKER_HOST", "docker context NAME", or "the default".
+// DOCKER_HOST wins; then DOCKER_CONTEXT; then the currentContext of the CLI's
+// config.json. Docker Desktop on macOS relies on the context, not on
+// /var/run/docker.sock, so ignoring contexts would fail there.
 func resolveHost() (host, source string, err error) {
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
 		return h, "DOCKER_HOST", nil
