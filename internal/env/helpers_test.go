@@ -99,6 +99,21 @@ func (f *fixture) up() *UpResult {
 }
 
 // counters reads a mirror's proxy counters.
+// settled reads a mirror's counters until ok accepts them, for up to 10 s, and returns
+// the last reading: distribution counts a blob it proxied once it has finished
+// streaming it, which may be just after the client has all of it.
+func (f *fixture) settled(m registry.MirrorResult, ok func(registry.Counters) bool) registry.Counters {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c := f.counters(m)
+		if ok(c) || time.Now().After(deadline) {
+			return c
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func (f *fixture) counters(m registry.MirrorResult) registry.Counters {
 	f.t.Helper()
 	c, err := registry.ReadCounters(context.Background(), nil, m.Container.DebugPort)

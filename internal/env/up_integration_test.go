@@ -45,15 +45,15 @@ func TestMirrorLifecycle(t *testing.T) {
 		if _, err := registrytest.Pull(mirrorURL(m), "team/app", "v1"); err != nil {
 			t.Fatal(err)
 		}
-		c := f.counters(m)
 		blobs := int64(len(img.Layers) + 1)
+		c := f.settled(m, func(c registry.Counters) bool { return c.Misses.Blob >= blobs })
 		if c.Misses.Blob != blobs || c.Hits.Blob != 0 || c.Misses.Manifest < 1 {
 			t.Fatalf("after the first pull: %+v, want %d blob misses and no hits", c, blobs)
 		}
 		if _, err := registrytest.Pull(mirrorURL(m), "team/app", "v1"); err != nil {
 			t.Fatal(err)
 		}
-		c2 := f.counters(m)
+		c2 := f.settled(m, func(c registry.Counters) bool { return c.Hits.Blob >= blobs })
 		if c2.Hits.Blob != blobs || c2.Misses.Blob != blobs {
 			t.Fatalf("after the second pull: %+v, want %d new blob hits and no new misses", c2, blobs)
 		}

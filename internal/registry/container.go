@@ -48,6 +48,9 @@ type Observed struct {
 	// Created is when the container was made: a mirror is made again whenever its mode
 	// changes, so for a mirror it is when its current mode began.
 	Created time.Time `json:"created"`
+	// StartedAt is when its process last started, as Docker writes it ("" when not
+	// inspected): its logs since then are the current attempt's.
+	StartedAt string `json:"-"`
 }
 
 // inspect returns the named container, or nil when there is none.
@@ -64,6 +67,7 @@ func inspect(ctx context.Context, api docker.API, name string) (*Observed, error
 	o.Created, _ = time.Parse(time.RFC3339Nano, c.Created)
 	if c.State != nil {
 		o.State = string(c.State.Status)
+		o.StartedAt = c.State.StartedAt
 	}
 	if c.Config != nil {
 		o.Labels, o.Image = c.Config.Labels, c.Config.Image
@@ -145,7 +149,17 @@ func ensure(ctx context.Context, api docker.API, spec Spec, nets []string, obs *
 		}
 		action = Restarted
 	}
-	if obs.State != "running" {
+	switch obs.State {
+	case "running":
+	case "restarting":
+		// Docker is between two tries of a container that keeps exiting (a mirror whose
+		// upstream was down when Docker started it, before the network was up): a try
+		// now, not after Docker's growing back-off, tells how things are now.
+		if _, err := api.ContainerRestart(ctx, obs.ID, client.ContainerRestartOptions{}); err != nil {
+			return nil, "", fmt.Errorf("restart %s: %w", spec.Name, err)
+		}
+		action = Restarted
+	default:
 		if _, err := api.ContainerStart(ctx, obs.ID, client.ContainerStartOptions{}); err != nil {
 			return nil, "", fmt.Errorf("start %s: %w", spec.Name, err)
 		}
@@ -229,9 +243,10 @@ func remove(ctx context.Context, api docker.API, id string) error {
 	return nil
 }
 
-// logs returns the last lines a container printed.
-func logs(ctx context.Context, api docker.API, id string) string {
-	rc, err := api.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: "50"})
+// logs returns the last lines a container printed since since (a Docker timestamp;
+// "" for all): a restarted container's earlier tries must not speak for this one.
+func logs(ctx context.Context, api docker.API, id, since string) string {
+	rc, err := api.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: "50", Since: since})
 	if err != nil {
 		return ""
 	}

@@ -193,7 +193,11 @@ func waitReadyFor(ctx context.Context, api docker.API, obs *Observed, limit time
 		}
 		cur, err := inspect(ctx, api, obs.Name)
 		if err != nil || cur == nil || cur.State != "running" || time.Now().After(deadline) || ctx.Err() != nil {
-			return false, logs(context.WithoutCancel(ctx), api, obs.ID)
+			since := obs.StartedAt
+			if cur != nil {
+				since = cur.StartedAt
+			}
+			return false, logs(context.WithoutCancel(ctx), api, obs.ID, since)
 		}
 		obs = cur
 		select {
