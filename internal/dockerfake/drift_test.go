@@ -11,6 +11,8 @@ import (
 	"github.com/kdev-dev/kdev/internal/registry"
 )
 
+const registryImage = "kdev.local/registry:3.1.2"
+
 // TestMirrorDrift runs kdev's registry package against drift injected behind its back:
 // each kind is repaired with the least disruptive action.
 func TestMirrorDrift(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,45 +21,12 @@ import (
 
 const fakeRegistryImage = "kdev.local/registry:3.1.2"
 
-// recorder is a Progress that keeps what a user would read.
-type recorder struct {
-	mu  sync.Mutex
-	out []string
-}
-
-func (p *recorder) Step(title string) func(string, error) {
-	return func(result string, err error) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if err != nil {
-			p.out = append(p.out, "✗ "+title+": "+err.Error())
-			return
-		}
-		if result == "" {
-			result = title
-		}
-		p.out = append(p.out, "✓ "+result)
-	}
-}
-
-func (p *recorder) Warn(msg string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.out = append(p.out, "! "+msg)
-}
-
-func (p *recorder) String() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return strings.Join(p.out, "\n")
-}
-
 // fakeEnv is an environment of mirrors (no cluster) on a fake engine.
 type fakeEnv struct {
 	t    *testing.T
 	fake *dockerfake.Fake
 	env  *Env
-	log  *recorder
+	log  *lines
 }
 
 // newFakeEnv parses a kdev.yaml made of the environment name and body, on a fake
@@ -81,7 +47,7 @@ func newFakeEnv(t *testing.T, engine *dockerfake.Fake, name, body string) *fakeE
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &recorder{}
+	log := &lines{}
 	return &fakeEnv{t: t, fake: engine, log: log, env: &Env{Config: cfg, Docker: engine, Progress: log, Locks: locks}}
 }
 
