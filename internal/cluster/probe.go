@@ -10,21 +10,45 @@ import (
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
 )
 
+// Upstream is one upstream to probe, as its mirror reaches it: CAFile is a PEM file in
+// the node with the extra authorities the mirror trusts ("" for none), Env the proxy
+// variables the mirror has (KEY=VALUE, no spaces).
+type Upstream struct {
+	URL    string
+	CAFile string
+	Env    []string
+}
+
 // ProbeUpstreams asks each registry root's /v2/ from inside a node, which sits on the
 // same network as the mirrors and so sees the upstreams as they do (an upstream that
-// only resolves inside the network included). It returns, per URL, "" when it answered
-// with any HTTP status in time, a reason starting with "slow" when it answered after
-// SlowUpstream, else why not. All URLs are tried at once, in one exec, each for up to
-// probeTimeout: a slow upstream is not a dead one.
-func ProbeUpstreams(ctx context.Context, n nodes.Node, urls []string) (map[string]string, error) {
-	if len(urls) == 0 {
+// only resolves inside the network included), trusting what the mirror trusts (the
+// node's public authorities and CAFile) and through the mirror's proxy. It returns,
+// per URL, "" when it answered with any HTTP status in time, a reason starting with
+// "slow" when it answered after SlowUpstream, else why not. All URLs are tried at once,
+// in one exec, each for up to probeTimeout: a slow upstream is not a dead one.
+func ProbeUpstreams(ctx context.Context, n nodes.Node, ups []Upstream) (map[string]string, error) {
+	if len(ups) == 0 {
 		return map[string]string{}, nil
 	}
-	script := fmt.Sprintf(`for u in "$@"; do
-  ( out=$(curl -s -o /dev/null -m %d -w '%%{http_code} %%{time_total}' "$u/v2/" 2>/dev/null); echo "$out $u" ) &
+	script := fmt.Sprintf(`while [ $# -ge 3 ]; do
+  u=$1 ca=$2 envs=$3; shift 3
+  (
+    opt=""
+    if [ -n "$ca" ] && [ -f "$ca" ]; then
+      b=$(mktemp); cat /etc/ssl/certs/ca-certificates.crt "$ca" > "$b" 2>/dev/null; opt="--cacert $b"
+    fi
+    out=$(env $envs curl -s -o /dev/null -m %d $opt -w '%%{http_code} %%{time_total}' "$u/v2/" 2>/dev/null)
+    echo "$out $u"
+  ) &
 done
 wait`, int(probeTimeout.Seconds()))
-	out, err := run(ctx, n, "", "sh", append([]string{"-c", script, "sh"}, urls...)...)
+	args := []string{"-c", script, "sh"}
+	urls := make([]string, 0, len(ups))
+	for _, u := range ups {
+		args = append(args, u.URL, u.CAFile, strings.Join(u.Env, " "))
+		urls = append(urls, u.URL)
+	}
+	out, err := run(ctx, n, "", "sh", args...)
 	if err != nil {
 		return nil, fmt.Errorf("probe upstreams: %w", err)
 	}
@@ -53,6 +77,8 @@ func parseProbe(out string, urls []string) map[string]string {
 		secs, _ := strconv.ParseFloat(f[1], 64)
 		took := time.Duration(secs * float64(time.Second)).Round(100 * time.Millisecond)
 		switch {
+		case (code == "" || code == "000") && took < probeTimeout-time.Second:
+			res[u] = "no answer from inside the network: the connection failed at once (refused, a name that does not resolve, or a certificate the mirror does not trust)"
 		case code == "" || code == "000":
 			res[u] = fmt.Sprintf("no answer within %s from inside the network", probeTimeout)
 		case took > SlowUpstream:

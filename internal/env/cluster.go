@@ -157,13 +157,13 @@ func (e *Env) wait() time.Duration {
 // warnUnreachable says which proxy-mode mirrors have lost their upstream: they keep
 // serving what their cache holds, but anything not cached will fail to pull.
 func (e *Env) warnUnreachable(ctx context.Context, obs *cluster.Observed, res *UpResult) {
-	var urls []string
+	proxied := map[string]bool{}
 	for _, m := range res.Mirrors {
 		if m.Mode == registry.ModeProxy && m.Container != nil {
-			urls = append(urls, m.Container.Remote())
+			proxied[m.Registry] = true
 		}
 	}
-	down, err := cluster.ProbeUpstreams(ctx, obs.ControlPlaneNode(), urls)
+	down, err := cluster.ProbeUpstreams(ctx, obs.ControlPlaneNode(), e.upstreams(proxied))
 	if err != nil {
 		e.Progress.Warn("could not probe the upstreams: " + firstLine(err))
 		return
@@ -231,6 +231,26 @@ func (e *Env) hosts() ([]templates.Hosts, error) {
 		}
 	}
 	return hs, nil
+}
+
+// upstreams are the upstreams of the mirrors of the registries in only (all when nil),
+// as their mirrors reach them: with the authorities written into the nodes (for an
+// HTTPS fallback) and the mirrors' proxy.
+func (e *Env) upstreams(only map[string]bool) []cluster.Upstream {
+	cas := map[string]string{}
+	if hs, err := e.hosts(); err == nil {
+		for _, h := range hs {
+			cas[h.Registry] = h.CAPath()
+		}
+	}
+	var out []cluster.Upstream
+	for _, m := range e.Config.Mirrors {
+		if only != nil && !only[m.Registry] {
+			continue
+		}
+		out = append(out, cluster.Upstream{URL: m.RemoteURL, CAFile: cas[m.Registry], Env: e.Proxy.Env("localhost", "127.0.0.1")})
+	}
+	return out
 }
 
 // hostsFiles are the files every node gets: hosts() rendered.
