@@ -118,7 +118,8 @@ func TestKindConfigPulls(t *testing.T) {
 			t.Fatalf("parallel %d: %d kubeadm patches, want 1", tc.parallel, len(c.KubeadmConfigPatches))
 		}
 		p := c.KubeadmConfigPatches[0]
-		if !strings.Contains(p, "kind: KubeletConfiguration") || !strings.Contains(p, tc.serialize) || !strings.Contains(p, tc.max) {
+		hasMax := strings.Contains(p, "maxParallelImagePulls")
+		if !strings.Contains(p, "kind: KubeletConfiguration") || !strings.Contains(p, tc.serialize) || !strings.Contains(p, tc.max) || hasMax != (tc.max != "") {
 			t.Errorf("parallel %d: patch %q, want %q and %q", tc.parallel, p, tc.serialize, tc.max)
 		}
 	}

@@ -248,7 +248,7 @@ func (e *Env) upstreams(only map[string]bool) []cluster.Upstream {
 		if only != nil && !only[m.Registry] {
 			continue
 		}
-		out = append(out, cluster.Upstream{URL: m.RemoteURL, CAFile: cas[m.Registry], Env: e.Proxy.Env("localhost", "127.0.0.1")})
+		out = append(out, cluster.Upstream{URL: m.RemoteURL, CAFile: cas[m.Registry], Env: e.proxyEnv()})
 	}
 	return out
 }

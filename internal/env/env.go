@@ -101,8 +101,12 @@ func (e *Env) access(m config.Mirror) (registry.Access, error) {
 	if err != nil {
 		return registry.Access{}, err
 	}
-	return registry.Access{Password: pw, CA: ca, Env: e.Proxy.Env("localhost", "127.0.0.1")}, nil
+	return registry.Access{Password: pw, CA: ca, Env: e.proxyEnv()}, nil
 }
+
+// proxyEnv is the proxy environment of every mirror, and of the probes that ask an
+// upstream as a mirror would.
+func (e *Env) proxyEnv() []string { return e.Proxy.Env("localhost", "127.0.0.1") }
 
 // password reads a mirror's upstream password from its file or environment variable.
 func password(m config.Mirror) (string, error) {
