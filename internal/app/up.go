@@ -16,6 +16,7 @@ type upOptions struct {
 	output   string
 	recreate bool
 	verify   bool
+	dryRun   bool
 	wait     time.Duration
 }
 
@@ -33,14 +34,20 @@ It ends with kdev check, which proves that every mirror's cache is hit. When up 
 nothing and this very setup (mirror containers, upstreams, canaries, wiring) passed the
 check before, the check is not repeated: run kdev check to prove it again.`,
 		Args: noArgs,
-		RunE: g.withEnv(&o.output, func(ctx context.Context, e *env.Env, st *ui.Status) error {
-			e.Recreate, e.Wait = o.recreate, o.wait
-			return runUp(ctx, o, e, st, g.streams)
-		}),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.dryRun {
+				return g.dryRun(cmd.Context(), o.output)
+			}
+			return g.withEnv(&o.output, func(ctx context.Context, e *env.Env, st *ui.Status) error {
+				e.Recreate, e.Wait = o.recreate, o.wait
+				return runUp(ctx, o, e, st, g.streams)
+			})(cmd, args)
+		},
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text, or json: what up found and did, on stdout")
 	cmd.Flags().BoolVar(&o.verify, "verify", true, "end with kdev check (unless this very setup passed it before): a bypassed mirror fails up; an unreachable upstream is a warning")
 	cmd.Flags().BoolVar(&o.recreate, "recreate", false, "replace a cluster whose node image or size no longer matches kdev.yaml")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print what up would make (network, mirrors, local registry, cluster, the files every node gets, the kind configuration) and change nothing; -o json for the Plan document")
 	cmd.Flags().DurationVar(&o.wait, "wait", 5*time.Minute, "how long to wait for the nodes to be Ready")
 	return cmd
 }

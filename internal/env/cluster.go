@@ -8,6 +8,7 @@ import (
 
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/config"
+	"github.com/kdev-dev/kdev/internal/plan"
 	"github.com/kdev-dev/kdev/internal/registry"
 	"github.com/kdev-dev/kdev/templates"
 )
@@ -205,33 +206,8 @@ func (e *Env) createCluster(ctx context.Context) (*cluster.Observed, error) {
 	return obs, err
 }
 
-// hosts lists the hosts.toml every node gets: one per mirror, and the local registry
-// under both names a user may push to (localhost:<port> and its in-network name).
-// A fallback to an HTTPS upstream trusts the authorities its mirror trusts.
-func (e *Env) hosts() ([]templates.Hosts, error) {
-	cfg := e.Config
-	var hs []templates.Hosts
-	for _, m := range cfg.Mirrors {
-		h := templates.Hosts{Registry: m.Registry, Mirror: registry.MirrorEndpoint(m), Server: m.RemoteURL}
-		if m.Policy == config.PolicyStrict {
-			h.Server, h.Strict = h.Mirror, true
-		} else if strings.HasPrefix(m.RemoteURL, "https://") {
-			ca, err := cfg.CABundle(m)
-			if err != nil {
-				return nil, err
-			}
-			h.CA = string(ca)
-		}
-		hs = append(hs, h)
-	}
-	if cfg.LocalRegistry.On() {
-		local := "http://" + registry.LocalName(cfg.Name) + ":5000"
-		for _, name := range []string{fmt.Sprintf("localhost:%d", cfg.LocalRegistry.Port), registry.LocalName(cfg.Name) + ":5000"} {
-			hs = append(hs, templates.Hosts{Registry: name, Mirror: local, Server: local, Strict: true})
-		}
-	}
-	return hs, nil
-}
+// hosts lists the hosts.toml every node gets, as the plan has them.
+func (e *Env) hosts() ([]templates.Hosts, error) { return plan.Hosts(e.Config) }
 
 // upstreams are the upstreams of the mirrors of the registries in only (all when nil),
 // as their mirrors reach them: with the authorities written into the nodes (for an
@@ -283,19 +259,7 @@ func clusterDrift(cfg *config.Environment, obs *cluster.Observed) string {
 }
 
 // expectedWorkers counts workers from cluster.kind.nodes when given, else cluster.workers.
-func expectedWorkers(cfg *config.Environment) int {
-	nodes, ok := cfg.Cluster.Kind["nodes"].([]any)
-	if !ok {
-		return cfg.Cluster.Workers
-	}
-	w := 0
-	for _, n := range nodes {
-		if m, ok := n.(map[string]any); ok && m["role"] == "worker" {
-			w++
-		}
-	}
-	return w
-}
+func expectedWorkers(cfg *config.Environment) int { return plan.Workers(cfg) }
 
 func shortImage(ref string) string {
 	ref, _, _ = strings.Cut(ref, "@")

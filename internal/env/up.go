@@ -9,9 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/network"
+	"github.com/kdev-dev/kdev/internal/plan"
 	"github.com/kdev-dev/kdev/internal/registry"
 	"github.com/kdev-dev/kdev/internal/verify"
 )
@@ -34,11 +34,9 @@ type UpResult struct {
 // It only changes what differs, so a second run on an unchanged config changes nothing.
 func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 	cfg := e.Config
-	if e.Kind != nil {
-		// Everything up could reject is rejected before it creates anything.
-		if err := cluster.ValidateKind(cfg.Cluster); err != nil {
-			return nil, err
-		}
+	// Everything up could reject is rejected before it creates anything.
+	if _, err := plan.Build(cfg, plan.Options{Cluster: e.Kind != nil}); err != nil {
+		return nil, err
 	}
 	res := &UpResult{}
 	access := map[string]registry.Access{}
