@@ -276,7 +276,7 @@ pull-through registry mirror per upstream, and proves that pulls hit the cache.`
 		}
 		return nil
 	}
-	root.AddCommand(newUp(g), newDown(g), newStatus(g), newCheck(g), newDoctor(g), newKubeconfig(g), newConfig(g), newVersion(g))
+	root.AddCommand(newUp(g), newDown(g), newStatus(g), newCheck(g), newDoctor(g), newKubeconfig(g), newConfig(g), newCache(g), newVersion(g))
 	return root
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -99,6 +100,30 @@ func (f *Fake) CopyFromContainer(ctx context.Context, id string, opts client.Cop
 	}
 	stat := container.PathStat{Name: path.Base(src), Size: size, Mode: 0o644}
 	return client.CopyFromContainerResult{Content: io.NopCloser(&buf), Stat: stat}, nil
+}
+
+// ContainerStatPath tells whether a path exists in the container's files (a file, or
+// a directory holding some).
+func (f *Fake) ContainerStatPath(ctx context.Context, id string, opts client.ContainerStatPathOptions) (client.ContainerStatPathResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.findContainer(id)
+	if err := f.enter(ctx, false, "ContainerStatPath", cname(c, id), opts.Path); err != nil {
+		return client.ContainerStatPathResult{}, err
+	}
+	if err != nil {
+		return client.ContainerStatPathResult{}, err
+	}
+	p := path.Clean("/" + opts.Path)
+	if b, ok := c.files[p]; ok {
+		return client.ContainerStatPathResult{Stat: container.PathStat{Name: path.Base(p), Size: int64(len(b)), Mode: 0o644}}, nil
+	}
+	for name := range c.files {
+		if strings.HasPrefix(name, p+"/") {
+			return client.ContainerStatPathResult{Stat: container.PathStat{Name: path.Base(p), Mode: 0o755 | os.ModeDir}}, nil
+		}
+	}
+	return client.ContainerStatPathResult{}, daemonErr(cerrdefs.ErrNotFound, "Could not find the file %s in container %s", opts.Path, c.name)
 }
 
 // ContainerLogs returns what the container printed, in the engine's multiplexed

@@ -178,3 +178,21 @@ func (f *Fake) view(c *ctr) Container {
 	}
 	return v
 }
+
+// ContainerStop stops a running container (exit code 0, as after a graceful SIGTERM);
+// a container that is not running is left as it is.
+func (f *Fake) ContainerStop(ctx context.Context, id string, _ client.ContainerStopOptions) (client.ContainerStopResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.findContainer(id)
+	if err := f.enter(ctx, true, "ContainerStop", cname(c, id)); err != nil {
+		return client.ContainerStopResult{}, err
+	}
+	if err != nil {
+		return client.ContainerStopResult{}, err
+	}
+	if c.state == stateRunning {
+		f.stop(c, 0)
+	}
+	return client.ContainerStopResult{}, nil
+}

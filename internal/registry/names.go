@@ -54,6 +54,9 @@ func MirrorName(m config.Mirror) string { return "kdev-mirror-" + Key(m) }
 // cacheVolume is the cache volume of the mirror with a key.
 func cacheVolume(key string) string { return "kdev-cache-" + key }
 
+// CacheVolumeOf is the cache volume of the mirror whose key is key.
+func CacheVolumeOf(key string) string { return cacheVolume(key) }
+
 // CacheVolume is the named volume holding a mirror's cache, shared by every environment
 // whose mirror has the same key.
 func CacheVolume(m config.Mirror) string { return cacheVolume(Key(m)) }
