@@ -1,9 +1,12 @@
 package dockerfake
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"maps"
@@ -132,4 +135,82 @@ func (f *Fake) Ping(ctx context.Context, _ client.PingOptions) (client.PingResul
 		return client.PingResult{}, err
 	}
 	return client.PingResult{APIVersion: "1.51", OSType: "linux"}, nil
+}
+
+// savedImage is how ImageSave writes an image of the fake, and ImageLoad reads it.
+type savedImage struct {
+	Ref string
+	Image
+}
+
+// ImageSave writes the images as a tar that ImageLoad reads back: Docker's
+// manifest.json, and the fake's own description of each image.
+func (f *Fake) ImageSave(ctx context.Context, refs []string, _ ...client.ImageSaveOption) (client.ImageSaveResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter(ctx, false, "ImageSave", refs...); err != nil {
+		return nil, err
+	}
+	var saved []savedImage
+	for _, ref := range refs {
+		img := f.images[ref]
+		if img == nil {
+			return nil, daemonErr(cerrdefs.ErrNotFound, "No such image: %s", ref)
+		}
+		saved = append(saved, savedImage{Ref: ref, Image: img.Image})
+	}
+	manifest, _ := json.Marshal([]map[string]any{{"RepoTags": refs}})
+	images, _ := json.Marshal(saved)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range []struct {
+		name string
+		body []byte
+	}{{"manifest.json", manifest}, {"dockerfake.json", images}} {
+		if err := tw.WriteHeader(&tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.body)), Typeflag: tar.TypeReg}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(e.body); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return io.NopCloser(&buf), nil
+}
+
+// ImageLoad reads a tar written by ImageSave and puts its images on the engine. What
+// is not such a tar is refused, as Docker refuses a tar that is not an image archive.
+func (f *Fake) ImageLoad(ctx context.Context, input io.Reader, _ ...client.ImageLoadOption) (client.ImageLoadResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter(ctx, true, "ImageLoad"); err != nil {
+		return nil, err
+	}
+	var saved []savedImage
+	tr := tar.NewReader(input)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, daemonErr(cerrdefs.ErrInvalidArgument, "Error processing tar file: %v", err)
+		}
+		if h.Name == "dockerfake.json" {
+			if err := json.NewDecoder(tr).Decode(&saved); err != nil {
+				return nil, daemonErr(cerrdefs.ErrInvalidArgument, "invalid image archive: %v", err)
+			}
+		}
+	}
+	if saved == nil {
+		return nil, daemonErr(cerrdefs.ErrInvalidArgument, "open /var/lib/docker/tmp/docker-import/repositories: no such file or directory")
+	}
+	var out strings.Builder
+	for _, s := range saved {
+		f.addImage(s.Ref, s.Image)
+		fmt.Fprintf(&out, "{\"stream\":\"Loaded image: %s\\n\"}\n", s.Ref)
+	}
+	return io.NopCloser(strings.NewReader(out.String())), nil
 }
