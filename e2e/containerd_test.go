@@ -27,22 +27,14 @@ func (s *suite) editContainerd(t *testing.T, node, sedExpr string) func() {
 	}
 }
 
-// doctorFinding is the suite's own view of one item of `kdev doctor -o json`.
-type doctorFinding struct {
-	Item   string `json:"item"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail"`
-	Node   string `json:"node"`
-}
-
 // pullPath returns the path CRI pulls take on node, as doctor reads it from containerd's
 // own configuration: "CRI local pull" or "transfer service".
 func (s *suite) pullPath(node string) string {
 	s.t.Helper()
 	_, out, _ := s.kdev("doctor", "-o", "json")
-	var fs []doctorFinding
-	decodeJSON(s.t, out, &fs)
-	for _, f := range fs {
+	var doc doctorReport
+	decodeDoc(s.t, out, "DoctorReport", &doc)
+	for _, f := range doc.Findings {
 		if f.Node != node || !strings.Contains(f.Item, "reads hosts.toml from") {
 			continue
 		}

@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/moby/moby/client"
 
@@ -23,7 +22,6 @@ import (
 	"github.com/kdev-dev/kdev/internal/network"
 	"github.com/kdev-dev/kdev/internal/registry"
 	"github.com/kdev-dev/kdev/internal/registrytest"
-	"github.com/kdev-dev/kdev/internal/verify"
 )
 
 func newSuite(t *testing.T) *suite {
@@ -87,8 +85,8 @@ func TestE2E(t *testing.T) {
 	}
 
 	s.run(t, "up creates the cluster on the network with containerd wired", func(t *testing.T) {
-		var res struct{ Check []verify.Result }
-		decodeJSON(t, s.mustKdev("up", "-v", "-o", "json"), &res)
+		var res upResult
+		decodeDoc(t, s.mustKdev("up", "-v", "-o", "json"), "UpResult", &res)
 		obs := s.controlPlane()
 		if obs.Workers != 1 || !obs.Running {
 			t.Fatalf("cluster: %+v", obs)
@@ -97,7 +95,7 @@ func TestE2E(t *testing.T) {
 			t.Fatalf("up ended with %d mirror checks, want %d", len(res.Check), len(s.upstreams))
 		}
 		for _, r := range res.Check {
-			if r.Verdict != verify.Pass {
+			if r.Verdict != verdictPass {
 				t.Errorf("up's check: %s %s (%s)", r.Registry, r.Verdict, r.Reason)
 			}
 		}
@@ -149,12 +147,8 @@ func TestE2E(t *testing.T) {
 	})
 
 	s.run(t, "a second up changes nothing and does not repeat the check that passed", func(t *testing.T) {
-		var res struct {
-			Changed  bool
-			Check    []verify.Result
-			ProvenAt *time.Time
-		}
-		decodeJSON(t, s.mustKdev("up", "-o", "json"), &res)
+		var res upResult
+		decodeDoc(t, s.mustKdev("up", "-o", "json"), "UpResult", &res)
 		if res.Changed {
 			t.Fatal("second up reported changes")
 		}
@@ -171,11 +165,8 @@ func TestE2E(t *testing.T) {
 		if _, err := s.exec(worker, "rm", path); err != nil {
 			t.Fatal(err)
 		}
-		var res struct {
-			Changed bool
-			Cluster struct{ Wiring []cluster.NodeWiring }
-		}
-		decodeJSON(t, s.mustKdev("up", "--verify=false", "-o", "json"), &res)
+		var res upResult
+		decodeDoc(t, s.mustKdev("up", "--verify=false", "-o", "json"), "UpResult", &res)
 		restored := false
 		for _, w := range res.Cluster.Wiring {
 			restored = restored || (w.Node == worker && len(w.Written) == 1 && w.Written[0] == path)

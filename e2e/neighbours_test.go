@@ -18,7 +18,6 @@ import (
 	"github.com/kdev-dev/kdev/internal/dockertest"
 	"github.com/kdev-dev/kdev/internal/network"
 	"github.com/kdev-dev/kdev/internal/registry"
-	"github.com/kdev-dev/kdev/internal/verify"
 )
 
 // mirrorOf is the container name of the suite's mirror of reg: its upstream is the
@@ -120,14 +119,12 @@ func secondEnvironment(t *testing.T, s *suite) {
 		firstCache := s.cacheBlobs(s.mirrorOf("docker.io"))
 
 		code, out, errb := b("up", "-o", "json")
-		var res struct {
-			Check []struct{ Registry, Verdict, Reason string }
-		}
-		decodeJSON(t, out, &res)
-		if code != 0 || len(res.Check) != 1 || res.Check[0].Verdict != "pass" {
+		var res upResult
+		decodeDoc(t, out, "UpResult", &res)
+		if code != 0 || len(res.Check) != 1 || res.Check[0].Verdict != verdictPass {
 			t.Fatalf("second environment's up: exit %d, check %+v\n%s", code, res.Check, errb)
 		}
-		if code, by := s.check(); code != 0 || by["docker.io"].Verdict != verify.Pass {
+		if code, by := s.check(); code != 0 || by["docker.io"].Verdict != verdictPass {
 			t.Fatalf("the first environment's check with the second one up: exit %d, docker.io %+v", code, by["docker.io"])
 		}
 		if clients := s.clientsOf(up.ID); clients[s.ipOn(s.mirrorOf("docker.io"))] != 0 {

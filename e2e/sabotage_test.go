@@ -6,23 +6,21 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	mobynet "github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 
 	"github.com/kdev-dev/kdev/internal/registrytest"
-	"github.com/kdev-dev/kdev/internal/verify"
 )
 
 // check runs kdev check and returns its exit code and verdicts by registry.
-func (s *suite) check() (int, map[string]verify.Result) {
+func (s *suite) check() (int, map[string]checkResult) {
 	s.t.Helper()
 	code, out, _ := s.kdev("check", "-o", "json")
-	var rs []verify.Result
-	decodeJSON(s.t, out, &rs)
-	by := map[string]verify.Result{}
-	for _, r := range rs {
+	var doc checkReport
+	decodeDoc(s.t, out, "CheckReport", &doc)
+	by := map[string]checkResult{}
+	for _, r := range doc.Results {
 		by[r.Registry] = r
 	}
 	return code, by
@@ -32,10 +30,10 @@ func (s *suite) check() (int, map[string]verify.Result) {
 func (s *suite) doctor() (int, []string) {
 	s.t.Helper()
 	code, out, _ := s.kdev("doctor", "-o", "json")
-	var fs []doctorFinding
-	decodeJSON(s.t, out, &fs)
+	var doc doctorReport
+	decodeDoc(s.t, out, "DoctorReport", &doc)
 	var failed []string
-	for _, f := range fs {
+	for _, f := range doc.Findings {
 		if !f.OK {
 			failed = append(failed, f.Item)
 		}
@@ -45,7 +43,7 @@ func (s *suite) doctor() (int, []string) {
 
 // expectCaught asserts that check fails on reg with verdict want, the other mirrors
 // passing, and that doctor fails naming an item that contains item.
-func (s *suite) expectCaught(regs []string, want verify.Verdict, item string) {
+func (s *suite) expectCaught(regs []string, want string, item string) {
 	s.t.Helper()
 	code, by := s.check()
 	if code != 1 {
@@ -59,7 +57,7 @@ func (s *suite) expectCaught(regs []string, want verify.Verdict, item string) {
 		}
 	}
 	for r, res := range by {
-		if !caught[r] && res.Verdict != verify.Pass {
+		if !caught[r] && res.Verdict != verdictPass {
 			s.t.Errorf("check: %s %s (%s), want pass", r, res.Verdict, res.Reason)
 		}
 	}
@@ -78,7 +76,7 @@ func checkAndDoctor(t *testing.T, s *suite, worker string) {
 		code, by := s.check()
 		for _, u := range s.upstreams {
 			r := by[u.registry]
-			if r.Verdict != verify.Pass || r.Hits == 0 || len(r.Pulls) != 2 {
+			if r.Verdict != verdictPass || r.Hits == 0 || len(r.Pulls) != 2 {
 				t.Errorf("%s: %+v", u.registry, r)
 			}
 		}
@@ -94,14 +92,11 @@ func checkAndDoctor(t *testing.T, s *suite, worker string) {
 		if _, err := s.exec(worker, "rm", "/etc/containerd/certs.d/docker.io/hosts.toml"); err != nil {
 			t.Fatal(err)
 		}
-		s.expectCaught([]string{"docker.io"}, verify.Bypassed, "docker.io/hosts.toml in "+worker)
+		s.expectCaught([]string{"docker.io"}, verdictBypassed, "docker.io/hosts.toml in "+worker)
 		s.mustKdev("up", "--verify=false")
 		// The failed check withdrew the earlier pass: the next up proves it again.
-		var res struct {
-			Check    []verify.Result
-			ProvenAt *time.Time
-		}
-		decodeJSON(t, s.mustKdev("up", "-o", "json"), &res)
+		var res upResult
+		decodeDoc(t, s.mustKdev("up", "-o", "json"), "UpResult", &res)
 		if res.ProvenAt != nil || len(res.Check) != len(s.upstreams) {
 			t.Fatalf("up after a failed check: provenAt %v, %d checks; want a new check", res.ProvenAt, len(res.Check))
 		}
@@ -111,13 +106,13 @@ func checkAndDoctor(t *testing.T, s *suite, worker string) {
 		if _, err := s.api.NetworkDisconnect(context.Background(), s.name, client.NetworkDisconnectOptions{Container: s.mirrorOf("quay.io")}); err != nil {
 			t.Fatal(err)
 		}
-		s.expectCaught([]string{"quay.io"}, verify.Bypassed, "attached to network")
+		s.expectCaught([]string{"quay.io"}, verdictBypassed, "attached to network")
 		s.mustKdev("up", "--verify=false")
 	})
 
 	s.run(t, "a stopped mirror under fallback is a bypass", func(t *testing.T) {
 		s.stop(s.mirrorOf("docker.io"))
-		s.expectCaught([]string{"docker.io"}, verify.Bypassed, "mirror "+s.mirrorOf("docker.io")+" running")
+		s.expectCaught([]string{"docker.io"}, verdictBypassed, "mirror "+s.mirrorOf("docker.io")+" running")
 		s.mustKdev("up", "--verify=false")
 	})
 
@@ -126,7 +121,7 @@ func checkAndDoctor(t *testing.T, s *suite, worker string) {
 		// every containerd: 2.2 and later fall back to a default list that includes
 		// certs.d when the key is empty.
 		defer s.editContainerd(t, worker, `s|config_path = .*|config_path = "/etc/containerd/elsewhere.d"|`)()
-		s.expectCaught([]string{"docker.io", "registry.k8s.io", "ghcr.io", "quay.io"}, verify.Bypassed, "reads hosts.toml from")
+		s.expectCaught([]string{"docker.io", "registry.k8s.io", "ghcr.io", "quay.io"}, verdictBypassed, "reads hosts.toml from")
 	})
 
 	s.run(t, "pulls through the transfer service use the mirrors too", func(t *testing.T) {
@@ -145,7 +140,7 @@ func checkAndDoctor(t *testing.T, s *suite, worker string) {
 		}
 		code, by := s.check()
 		for _, u := range s.upstreams {
-			if r := by[u.registry]; r.Verdict != verify.Pass {
+			if r := by[u.registry]; r.Verdict != verdictPass {
 				t.Errorf("%s through the %s: %s (%s)", u.registry, after, r.Verdict, r.Reason)
 			}
 		}
@@ -166,7 +161,7 @@ func checkAndDoctor(t *testing.T, s *suite, worker string) {
 		s.mustKdev("up", "--verify=false")
 		code, by := s.check()
 		r := by["registry.k8s.io"]
-		if code != 0 || r.Verdict != verify.Pass || r.Pulls[0].Delta.Misses.Blob == 0 || r.Pulls[1].Delta.Hits.Blob == 0 {
+		if code != 0 || r.Verdict != verdictPass || r.Pulls[0].Delta.Misses.Blob == 0 || r.Pulls[1].Delta.Hits.Blob == 0 {
 			t.Fatalf("check exit %d: %+v; want a first pull that misses and a second that hits", code, r)
 		}
 		// The running v1 pod keeps its image on the node, so nothing refills the cache

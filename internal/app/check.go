@@ -35,7 +35,7 @@ cached) or proved nothing (no pull was served from the cache).`,
 			return nil, exitError{ExitUnproven, err}
 		}
 		return results, err
-	}, printCheck, checkExit)
+	}, printCheck, checkDoc, checkExit)
 }
 
 // checkExit turns results into check's exit code: any failure is 1, else any mirror

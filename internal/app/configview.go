@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kdev-dev/kdev/internal/api"
 	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/docker"
 	"github.com/kdev-dev/kdev/internal/ui"
@@ -13,9 +14,21 @@ type configViewOptions struct{ output string }
 
 // effective is the configuration as kdev acts on it: kdev.yaml with its defaults, and
 // the proxy the mirrors go through, found outside kdev.yaml (a password in it masked).
+// Its JSON is config view's contract: the kdev.yaml document itself (apiVersion
+// kdev.dev/v1alpha1, kind Environment), plus effectiveProxy.
 type effective struct {
 	*config.Environment `yaml:",inline"`
-	Proxy               *docker.Proxy `yaml:"effectiveProxy,omitempty" json:"effectiveProxy,omitempty"`
+	Proxy               *api.Proxy `yaml:"effectiveProxy,omitempty" json:"effectiveProxy,omitempty"`
+}
+
+// configView is what config view prints of cfg and the proxy kdev found.
+func configView(cfg *config.Environment, proxy docker.Proxy) effective {
+	view := effective{Environment: cfg}
+	if proxy.Set() {
+		m := proxy.Masked()
+		view.Proxy = &api.Proxy{HTTP: m.HTTP, HTTPS: m.HTTPS, No: m.No, Source: m.Source}
+	}
+	return view
 }
 
 func newConfig(g *globals) *cobra.Command {
@@ -42,11 +55,7 @@ func newConfig(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			view := effective{Environment: cfg}
-			if proxy.Set() {
-				masked := proxy.Masked()
-				view.Proxy = &masked
-			}
+			view := configView(cfg, proxy)
 			if o.output == "json" {
 				return ui.JSON(g.streams.Out, view)
 			}

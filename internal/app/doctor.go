@@ -18,7 +18,7 @@ each mirror running, answering and attached; each mirror's name resolving inside
 node; containerd's effective config_path and every hosts.toml on every node; each
 upstream reachable from the network; the local registry from the nodes and from here.
 Exit 1 when anything fails.`,
-	}, (*env.Env).Doctor, printDoctor, doctorExit)
+	}, (*env.Env).Doctor, printDoctor, doctorDoc, doctorExit)
 }
 
 // doctorExit is exit 1 when any item failed.

@@ -39,7 +39,7 @@ func runDown(ctx context.Context, o *downOptions, e *env.Env, s ui.Streams) erro
 		return err
 	}
 	if o.output == "json" {
-		return ui.JSON(s.Out, res)
+		return ui.JSON(s.Out, downDoc(res))
 	}
 	return nil
 }

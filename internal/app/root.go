@@ -136,10 +136,11 @@ func (g *globals) withEnv(out *string, run func(ctx context.Context, e *env.Env,
 
 // report completes cmd as a command that reads the environment (read is a method
 // expression such as (*env.Env).Status, hence its argument order) and prints what it
-// found: as text, or as JSON with -o json. verdict, when set, turns the finding into
+// found: as text, or with -o json as the document doc makes of it (a type of
+// internal/api, never the finding itself). verdict, when set, turns the finding into
 // the exit code once it is printed.
-func report[T any](g *globals, cmd *cobra.Command, read func(*env.Env, context.Context) (T, error),
-	text func(io.Writer, T) error, verdict func(T) error) *cobra.Command {
+func report[T, D any](g *globals, cmd *cobra.Command, read func(*env.Env, context.Context) (T, error),
+	text func(io.Writer, T) error, doc func(T) D, verdict func(T) error) *cobra.Command {
 	var out string
 	cmd.Args = noArgs
 	cmd.RunE = g.withEnv(&out, func(ctx context.Context, e *env.Env, _ *ui.Status) error {
@@ -148,7 +149,7 @@ func report[T any](g *globals, cmd *cobra.Command, read func(*env.Env, context.C
 			return err
 		}
 		if out == "json" {
-			err = ui.JSON(g.streams.Out, v)
+			err = ui.JSON(g.streams.Out, doc(v))
 		} else {
 			err = text(g.streams.Out, v)
 		}

@@ -19,7 +19,7 @@ func newStatus(g *globals) *cobra.Command {
 	return report(g, &cobra.Command{
 		Use:   "status",
 		Short: "Show what exists, its health, and each mirror's hits and misses",
-	}, (*env.Env).Status, printStatus, nil)
+	}, (*env.Env).Status, printStatus, statusDoc, nil)
 }
 
 func printStatus(w io.Writer, st *env.Status) error {

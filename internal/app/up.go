@@ -76,7 +76,7 @@ func runUp(ctx context.Context, o *upOptions, e *env.Env, st *ui.Status, s ui.St
 		}
 	}
 	if o.output == "json" {
-		if err := ui.JSON(s.Out, res); err != nil {
+		if err := ui.JSON(s.Out, upDoc(res)); err != nil {
 			return err
 		}
 	}

@@ -19,8 +19,8 @@ import (
 	"github.com/kdev-dev/kdev/internal/registry"
 )
 
-// Status is what exists of an environment and how healthy it is. Its JSON form is what
-// `kdev status -o json` prints: keep it stable.
+// Status is what exists of an environment and how healthy it is. `kdev status -o json`
+// prints api.Status, converted from it in internal/app: this struct may change freely.
 type Status struct {
 	Name          string            `json:"name"`
 	Network       *network.Info     `json:"network"`

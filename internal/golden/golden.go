@@ -28,3 +28,14 @@ func Check(t *testing.T, name string, got []byte) {
 		t.Errorf("%s differs from the golden file:\n got:\n%s\nwant:\n%s", name, got, want)
 	}
 }
+
+// Read returns testdata/<name>, for a test that reads a golden file back as its real
+// consumer would.
+func Read(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	return data
+}
