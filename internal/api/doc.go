@@ -20,7 +20,7 @@ const APIVersion = "kdev.dev/v1alpha1"
 type TypeMeta struct {
 	// APIVersion is always APIVersion within this package.
 	APIVersion string `json:"apiVersion"`
-	// Kind names the document: Status, CheckReport, DoctorReport, UpResult, DownResult.
+	// Kind names the document: Status, CheckReport, DoctorReport, UpResult, DownResult, Plan.
 	Kind string `json:"kind"`
 }
 

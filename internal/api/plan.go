@@ -3,9 +3,7 @@ package api
 // Plan is `kdev up --dry-run -o json`: the environment as up would make it from the
 // configuration, computed without creating or changing anything.
 type Plan struct {
-	APIVersion string `json:"apiVersion"`
-	// Kind is "Plan".
-	Kind string `json:"kind"`
+	TypeMeta
 	// Environment is the environment's name.
 	Environment string      `json:"environment"`
 	Network     PlanNetwork `json:"network"`
