@@ -162,14 +162,16 @@ func (e *Env) probe(ctx context.Context, m config.Mirror, limit time.Duration) (
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	err = get(ctx, hc, m.RemoteURL+"/v2/")
-	switch {
-	case err == nil:
+	if err == nil {
 		return true, ""
-	case ctx.Err() != nil:
-		return false, fmt.Sprintf("no answer within %s: slow or down (kdev doctor waits longer)", limit)
 	}
-	if why := registry.Diagnose(err.Error()); why != "" {
+	// What the answer said wins over the budget: on a loaded machine a certificate
+	// may be refused just after the budget ran out, and that is still the reason.
+	if why := registry.Diagnose(err.Error()); why != "" && !errors.Is(err, context.DeadlineExceeded) {
 		return false, why + " (" + err.Error() + ")"
+	}
+	if ctx.Err() != nil {
+		return false, fmt.Sprintf("no answer within %s: slow or down (kdev doctor waits longer)", limit)
 	}
 	return false, err.Error()
 }
