@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +27,7 @@ func newCache(g *globals) *cobra.Command {
 
 func newCacheExport(g *globals) *cobra.Command {
 	var file string
-	var all bool
+	var o env.ExportOptions
 	cmd := &cobra.Command{
 		Use:   "export -o FILE|-",
 		Short: "Write this environment's mirror caches into one archive (tar, zstd)",
@@ -44,18 +45,19 @@ once complete, so a failed export never leaves a truncated FILE; "-" writes to s
 				return usageError{errors.New("refusing to write an archive to a terminal: redirect stdout, or give -o FILE")}
 			}
 			return g.withEnv(nil, func(ctx context.Context, e *env.Env, st *ui.Status) error {
-				return exportCaches(ctx, e, st, g.streams.Out, file, all)
+				return exportCaches(ctx, e, st, g.streams.Out, file, o)
 			})(cmd, args)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "output", "o", "", "the archive to write, or - for stdout (required)")
-	cmd.Flags().BoolVar(&all, "all", false, "every kdev mirror cache on this machine, not only this environment's")
+	cmd.Flags().BoolVar(&o.All, "all", false, "every kdev mirror cache on this machine, not only this environment's")
+	cmd.Flags().BoolVar(&o.Images, "images", false, "add the node and registry images kdev runs, so a machine that cannot pull them starts from the archive alone")
 	return cmd
 }
 
-func exportCaches(ctx context.Context, e *env.Env, st *ui.Status, stdout io.Writer, file string, all bool) error {
+func exportCaches(ctx context.Context, e *env.Env, st *ui.Status, stdout io.Writer, file string, o env.ExportOptions) error {
 	if file == "-" {
-		_, err := e.ExportCaches(ctx, stdout, all)
+		_, err := e.ExportCaches(ctx, stdout, o)
 		return err
 	}
 	partial := file + ".partial"
@@ -64,7 +66,7 @@ func exportCaches(ctx context.Context, e *env.Env, st *ui.Status, stdout io.Writ
 		return fmt.Errorf("create the archive: %w", err)
 	}
 	defer os.Remove(partial) // once renamed, there is nothing left to remove
-	idx, err := e.ExportCaches(ctx, f, all)
+	idx, err := e.ExportCaches(ctx, f, o)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -81,7 +83,11 @@ func exportCaches(ctx context.Context, e *env.Env, st *ui.Status, stdout io.Writ
 	if info, err := os.Stat(file); err == nil {
 		size = info.Size()
 	}
-	st.Info(fmt.Sprintf("Wrote %s: %d caches, %d blobs, %s", filepath.Base(file), len(idx.Caches), blobs, ui.Bytes(size)))
+	what := fmt.Sprintf("%d caches, %d blobs", len(idx.Caches), blobs)
+	if idx.Images != nil {
+		what += ", images " + strings.Join(idx.Images.Refs, ", ")
+	}
+	st.Info(fmt.Sprintf("Wrote %s: %s, %s", filepath.Base(file), what, ui.Bytes(size)))
 	return nil
 }
 
@@ -118,14 +124,18 @@ A mirror is stopped while its cache is merged, and started again. "-" reads stdi
 }
 
 func importCaches(ctx context.Context, e *env.Env, st *ui.Status, r io.Reader) error {
-	merged, err := e.ImportCaches(ctx, r)
+	res, err := e.ImportCaches(ctx, r)
 	if err != nil {
 		return err
 	}
 	blobs, size := 0, int64(0)
-	for _, m := range merged {
+	for _, m := range res.Caches {
 		blobs, size = blobs+m.AddedBlobs, size+m.AddedBytes
 	}
-	st.Info(fmt.Sprintf("Imported %d caches: %d blobs added (%s)", len(merged), blobs, ui.Bytes(size)))
+	msg := fmt.Sprintf("Imported %d caches: %d blobs added (%s)", len(res.Caches), blobs, ui.Bytes(size))
+	if len(res.Images) > 0 {
+		msg += "; loaded images " + strings.Join(res.Images, ", ")
+	}
+	st.Info(msg)
 	return nil
 }

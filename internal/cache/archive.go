@@ -37,6 +37,8 @@ type Index struct {
 	Kind       string    `json:"kind"`
 	Created    time.Time `json:"created"`
 	Caches     []Cache   `json:"caches"`
+	// Images are the images kdev runs, when the archive carries them.
+	Images *Images `json:"images,omitempty"`
 }
 
 // Cache is one mirror's cache in an archive: its identity, as kdev keys it, and what

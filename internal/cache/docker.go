@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
@@ -51,11 +52,30 @@ func Sources(ctx context.Context, api docker.API) ([]Source, error) {
 // serves: distribution moves a blob into place whole, so every blob read is complete
 // (each is verified), and a link caught half-written is left out. step reports each
 // cache.
-func Export(ctx context.Context, api docker.API, image string, srcs []Source, w io.Writer, step func(string) func(string, error)) (*Index, error) {
+func Export(ctx context.Context, api docker.API, image string, srcs []Source, images []string, w io.Writer, step func(string) func(string, error)) (*Index, error) {
 	aw, err := NewWriter(w)
 	if err != nil {
 		return nil, err
 	}
+	if err := exportCaches(ctx, api, image, srcs, aw, step); err != nil {
+		return nil, err
+	}
+	if len(images) > 0 {
+		done := step("Images " + strings.Join(images, ", "))
+		err := aw.AddImages(ctx, api, images, "")
+		summary := "Images " + strings.Join(images, ", ")
+		if err == nil {
+			summary += ": " + ui.Bytes(aw.idx.Images.Bytes)
+		}
+		done(summary, err)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return aw.Close()
+}
+
+func exportCaches(ctx context.Context, api docker.API, image string, srcs []Source, aw *Writer, step func(string) func(string, error)) error {
 	for _, s := range srcs {
 		done := step("Cache " + s.Registry + " (" + s.Volume + ")")
 		var skipped []Skipped
@@ -83,10 +103,10 @@ func Export(ctx context.Context, api docker.API, image string, srcs []Source, w 
 		}
 		done(summary, err)
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return aw.Close()
+	return nil
 }
 
 // eofReader is an empty tar stream's reader: tar reports io.EOF at once.

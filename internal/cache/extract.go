@@ -38,6 +38,7 @@ func Extract(r io.Reader, dir string) (*Index, error) {
 	tr := tar.NewReader(zr)
 	read := map[string]*Cache{}
 	var idx *Index
+	var images *Images
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -53,6 +54,14 @@ func Extract(r io.Reader, dir string) (*Index, error) {
 			if idx, err = readIndex(tr); err != nil {
 				return nil, err
 			}
+			continue
+		}
+		if h.Name == imagesName {
+			sum, n, err := extractImages(tr, dir)
+			if err != nil {
+				return nil, err
+			}
+			images = &Images{Bytes: n, SHA256: sum}
 			continue
 		}
 		if h.Typeflag != tar.TypeReg {
@@ -74,7 +83,26 @@ func Extract(r io.Reader, dir string) (*Index, error) {
 	if idx == nil {
 		return nil, damaged("it has no index (%s, its last entry): it was cut short", indexName)
 	}
+	if err := checkImages(idx.Images, images); err != nil {
+		return nil, err
+	}
 	return idx, checkIndex(idx, read)
+}
+
+// checkImages compares the images the index announces with those read.
+func checkImages(want, got *Images) error {
+	switch {
+	case want == nil && got == nil:
+		return nil
+	case want == nil:
+		return damaged("it holds %s, which its index does not name", imagesName)
+	case got == nil:
+		return damaged("its index names images (%s) that it does not hold", strings.Join(want.Refs, ", "))
+	case got.Bytes != want.Bytes || got.SHA256 != want.SHA256:
+		return damaged("its images (%s) are corrupt: %d bytes with digest sha256:%s, not %d bytes with sha256:%s",
+			strings.Join(want.Refs, ", "), got.Bytes, got.SHA256, want.Bytes, want.SHA256)
+	}
+	return nil
 }
 
 func readIndex(r io.Reader) (*Index, error) {

@@ -5,15 +5,25 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/kdev-dev/kdev/internal/cache"
 	"github.com/kdev-dev/kdev/internal/registry"
 )
 
-// ExportCaches writes an archive of this environment's mirror caches (every kdev cache
-// on the machine with all) to w. It holds the mirrors' lock, so no up re-creates a
-// mirror while its cache is read.
-func (e *Env) ExportCaches(ctx context.Context, w io.Writer, all bool) (*cache.Index, error) {
+// ExportOptions choose what an archive holds beside this environment's caches.
+type ExportOptions struct {
+	// All exports every kdev cache on the machine.
+	All bool
+	// Images adds the node and registry images, so a machine that cannot pull them
+	// starts from the archive alone.
+	Images bool
+}
+
+// ExportCaches writes an archive of this environment's mirror caches to w. It holds the
+// mirrors' lock, so no up re-creates a mirror while its cache is read.
+func (e *Env) ExportCaches(ctx context.Context, w io.Writer, o ExportOptions) (*cache.Index, error) {
+	all := o.All
 	srcs, err := cache.Sources(ctx, e.Docker)
 	if err != nil {
 		return nil, err
@@ -39,12 +49,39 @@ func (e *Env) ExportCaches(ctx context.Context, w io.Writer, all bool) (*cache.I
 		return nil, err
 	}
 	defer release()
-	return cache.Export(ctx, e.Docker, e.Config.Images.Registry, srcs, w, e.Progress.Step)
+	var refs []string
+	if o.Images {
+		if refs, err = e.imagesToExport(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return cache.Export(ctx, e.Docker, e.Config.Images.Registry, srcs, refs, w, e.Progress.Step)
+}
+
+// imagesToExport are the images kdev runs, which must be on this machine.
+func (e *Env) imagesToExport(ctx context.Context) ([]string, error) {
+	refs := []string{e.Config.Images.Registry}
+	if e.Kind != nil {
+		refs = append(refs, e.Config.Images.Node)
+	}
+	for _, ref := range refs {
+		if _, err := e.Docker.ImageInspect(ctx, ref); err != nil {
+			return nil, fmt.Errorf("image %s is not on this machine, so it cannot be exported: run kdev up first (it pulls or builds what it runs): %w", ref, err)
+		}
+	}
+	return refs, nil
+}
+
+// Imported is what an import did.
+type Imported struct {
+	Caches []cache.Merged
+	// Images are the images loaded into the engine from the archive.
+	Images []string
 }
 
 // ImportCaches reads an archive from r, checks it whole in a staging directory (under
 // TMPDIR), and only then merges it into the cache volumes, holding the mirrors' lock.
-func (e *Env) ImportCaches(ctx context.Context, r io.Reader) ([]cache.Merged, error) {
+func (e *Env) ImportCaches(ctx context.Context, r io.Reader) (*Imported, error) {
 	dir, err := os.MkdirTemp("", "kdev-cache-import-")
 	if err != nil {
 		return nil, err
@@ -61,10 +98,21 @@ func (e *Env) ImportCaches(ctx context.Context, r io.Reader) ([]cache.Merged, er
 		blobs += c.Blobs
 	}
 	done(fmt.Sprintf("Verified the archive: %d caches, %d blobs, every digest matches", len(idx.Caches), blobs), nil)
+	res := &Imported{}
+	// Images first: the registry image is what a cache volume is reached through.
+	if idx.Images != nil {
+		done := e.Progress.Step("Images " + strings.Join(idx.Images.Refs, ", "))
+		res.Images, err = cache.LoadImages(ctx, e.Docker, dir)
+		done("Loaded images "+strings.Join(res.Images, ", "), err)
+		if err != nil {
+			return res, err
+		}
+	}
 	_, release, err := e.mirrorsLocked(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	return cache.Import(ctx, e.Docker, e.Config.Images.Registry, dir, idx, e.Progress.Step)
+	res.Caches, err = cache.Import(ctx, e.Docker, e.Config.Images.Registry, dir, idx, e.Progress.Step)
+	return res, err
 }

@@ -41,7 +41,7 @@ func TestCacheExportImport(t *testing.T) {
 	f.settled(m, func(c registry.Counters) bool { return c.Misses.Blob >= blobs })
 
 	var archive bytes.Buffer
-	idx, err := f.env.ExportCaches(ctx, &archive, false)
+	idx, err := f.env.ExportCaches(ctx, &archive, ExportOptions{})
 	if err != nil {
 		t.Fatalf("export: %v\n%s", err, f.log)
 	}
@@ -55,10 +55,11 @@ func TestCacheExportImport(t *testing.T) {
 		if _, err := f.api.VolumeInspect(ctx, registry.CacheVolume(mirror), client.VolumeInspectOptions{}); err == nil {
 			t.Fatal("the cache volume is still there")
 		}
-		merged, err := f.env.ImportCaches(ctx, bytes.NewReader(archive.Bytes()))
+		res, err := f.env.ImportCaches(ctx, bytes.NewReader(archive.Bytes()))
 		if err != nil {
 			t.Fatalf("import: %v\n%s", err, f.log)
 		}
+		merged := res.Caches
 		if len(merged) != 1 || merged[0].AddedBlobs != int(blobs)+1 || merged[0].Kept != 0 {
 			t.Fatalf("merged %+v; want every blob added", merged)
 		}
@@ -73,10 +74,11 @@ func TestCacheExportImport(t *testing.T) {
 	})
 
 	t.Run("over the same cache, while its mirror serves", func(t *testing.T) {
-		merged, err := f.env.ImportCaches(ctx, bytes.NewReader(archive.Bytes()))
+		res, err := f.env.ImportCaches(ctx, bytes.NewReader(archive.Bytes()))
 		if err != nil {
 			t.Fatalf("import: %v\n%s", err, f.log)
 		}
+		merged := res.Caches
 		if merged[0].Added != 0 || merged[0].Kept != idx.Caches[0].Files {
 			t.Fatalf("merged %+v; want nothing added and all %d files kept", merged[0], idx.Caches[0].Files)
 		}
@@ -99,12 +101,32 @@ func TestCacheExportImport(t *testing.T) {
 			t.Fatalf("the cache no longer serves after a refused import: %v", err)
 		}
 		var again bytes.Buffer
-		idx2, err := f.env.ExportCaches(ctx, &again, false)
+		idx2, err := f.env.ExportCaches(ctx, &again, ExportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if idx2.Caches[0].Files != idx.Caches[0].Files || idx2.Caches[0].Bytes != idx.Caches[0].Bytes {
 			t.Fatalf("cache after a refused import: %+v; before: %+v", idx2.Caches[0], idx.Caches[0])
+		}
+	})
+
+	t.Run("with the images kdev runs", func(t *testing.T) {
+		var withImages bytes.Buffer
+		idx, err := f.env.ExportCaches(ctx, &withImages, ExportOptions{Images: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if idx.Images == nil || len(idx.Images.Refs) != 1 || idx.Images.Refs[0] != f.image {
+			t.Fatalf("index images %+v; want the registry image (this environment has no cluster)", idx.Images)
+		}
+		// Loaded again into the engine that has it: Docker's own save and load formats,
+		// and its answer, are what kdev reads.
+		res, err := f.env.ImportCaches(ctx, bytes.NewReader(withImages.Bytes()))
+		if err != nil {
+			t.Fatalf("import: %v\n%s", err, f.log)
+		}
+		if len(res.Images) != 1 || res.Images[0] != f.image {
+			t.Fatalf("loaded %v; want %s", res.Images, f.image)
 		}
 	})
 }

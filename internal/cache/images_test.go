@@ -1,0 +1,61 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/kdev-dev/kdev/internal/dockerfake"
+)
+
+// TestImagesRoundTrip: the images an archive carries reach an engine that does not
+// have them, and a damaged images entry is refused before anything is loaded.
+func TestImagesRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	from := dockerfake.New()
+	from.AddRegistryImage("kdev.local/registry:3")
+	from.AddImage("kdev.local/node:v1", dockerfake.Image{Files: map[string][]byte{"/etc/containerd/config.toml": []byte("version = 3\n")}})
+	refs := []string{"kdev.local/registry:3", "kdev.local/node:v1"}
+
+	var out bytes.Buffer
+	w, err := NewWriter(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddImages(ctx, from, refs, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx.Images == nil || len(idx.Images.Refs) != 2 || idx.Images.Bytes == 0 {
+		t.Fatalf("index images %+v", idx.Images)
+	}
+
+	dir := t.TempDir()
+	if _, err := Extract(bytes.NewReader(out.Bytes()), dir); err != nil {
+		t.Fatal(err)
+	}
+	to := dockerfake.New()
+	loaded, err := LoadImages(ctx, to, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(loaded, " ") != strings.Join(refs, " ") || !to.HasImage("kdev.local/node:v1") || !to.HasImage("kdev.local/registry:3") {
+		t.Fatalf("loaded %v; want %v on the engine", loaded, refs)
+	}
+
+	flipped := retar(t, out.Bytes(), func(p []byte) []byte {
+		i := bytes.Index(p, []byte("RepoTags"))
+		p[i] ^= 0x20
+		return p
+	})
+	_, err = Extract(bytes.NewReader(flipped), t.TempDir())
+	var de *DamagedError
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "images (kdev.local/registry:3, kdev.local/node:v1) are corrupt") {
+		t.Fatalf("Extract of a flipped image byte = %v; want the images named corrupt", err)
+	}
+}
