@@ -1,5 +1,8 @@
 package api
 
+// KindPlan names the Plan document.
+const KindPlan = "Plan"
+
 // Plan is `kdev up --dry-run -o json`: the environment as up would make it from the
 // configuration, computed without creating or changing anything.
 type Plan struct {

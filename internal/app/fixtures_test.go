@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/kdev-dev/kdev/internal/cache"
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/env"
 	"github.com/kdev-dev/kdev/internal/network"
@@ -130,4 +131,14 @@ func fixedDown() *env.DownResult {
 		Detached: []string{"kdev-mirror-docker-io", "kdev-mirror-quay-io"},
 		Purged:   []string{"kdev-mirror-quay-io"},
 		Kept:     []env.KeptMirror{{Registry: "docker.io", Mirror: "kdev-mirror-docker-io", UsedBy: []string{"api"}}}}
+}
+
+func fixedCaches() []cache.Listed {
+	return []cache.Listed{
+		{Source: cache.Source{Cache: cache.Cache{Key: "docker-io", Registry: "docker.io", Remote: "https://registry-1.docker.io"}, Volume: "kdev-cache-docker-io"},
+			Bytes: 52_000_000, Mirror: "kdev-mirror-docker-io", MirrorState: "running", LastUsed: t1,
+			Repos: []cache.Repo{{Name: "library/busybox", Tags: []string{"1.37.0"}, LastUsed: t1}, {Name: "team/app", LastUsed: t0}}},
+		{Source: cache.Source{Cache: cache.Cache{Key: "quay-io-1a2b3c4d", Registry: "quay.io", Remote: "https://quay.example"}, Volume: "kdev-cache-quay-io-1a2b3c4d"},
+			Bytes: -1},
+	}
 }

@@ -65,6 +65,12 @@ func TestJSONGolden(t *testing.T) {
 		{"up-unchanged.json", upDoc(fixedUpUnchanged()), api.KindUpResult, []promise{
 			{"changed", false}, {"provenAt", "2026-12-01T09:30:00Z"}, {"mirrors.0.action", "unchanged"},
 		}},
+		{"cache-ls.json", cacheDocument(fixedCaches()), api.KindCacheList, []promise{
+			{"caches.0.registry", "docker.io"}, {"caches.0.upstream", "https://registry-1.docker.io"}, {"caches.0.key", "docker-io"},
+			{"caches.0.volume", "kdev-cache-docker-io"}, {"caches.0.bytes", 52000000.0}, {"caches.0.mirror", "kdev-mirror-docker-io"},
+			{"caches.0.lastUsed", "2026-12-01T09:30:00Z"}, {"caches.0.repositories.0.name", "library/busybox"},
+			{"caches.0.repositories.0.tags.0", "1.37.0"}, {"caches.1.bytes", -1.0}, {"caches.1.volume", "kdev-cache-quay-io-1a2b3c4d"},
+		}},
 		{"down.json", downDoc(fixedDown()), api.KindDownResult, []promise{
 			{"cluster", true}, {"network", true}, {"localRegistry", true}, {"purged.0", "kdev-mirror-quay-io"},
 			{"kept.0.usedBy.0", "api"},

@@ -56,7 +56,7 @@ func (g *globals) containerdVersion(ctx context.Context, cfg *config.Environment
 }
 
 func planDocument(p *plan.Plan) api.Plan {
-	d := api.Plan{TypeMeta: api.Meta("Plan"), Environment: p.Environment,
+	d := api.Plan{TypeMeta: api.Meta(api.KindPlan), Environment: p.Environment,
 		Network:   api.PlanNetwork{Name: p.Network.Name, Subnet: p.Network.Subnet},
 		Mirrors:   []api.PlanMirror{},
 		NodeFiles: []api.PlanFile{},

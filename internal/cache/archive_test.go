@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -191,5 +192,40 @@ func TestHostileNames(t *testing.T) {
 		if _, _, err := entryPath(name); err == nil {
 			t.Errorf("entryPath(%q) accepted", name)
 		}
+	}
+}
+
+func TestReadRepos(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	old, recent := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	for _, f := range []struct {
+		name string
+		at   time.Time
+	}{
+		{"repositories/library/busybox/_manifests/tags/1.37.0/current/link", recent},
+		{"repositories/library/busybox/_manifests/tags/1.37.0/index/sha256/ab/link", recent},
+		{"repositories/library/busybox/_manifests/tags/latest/current/link", old},
+		{"repositories/library/busybox/_layers/sha256/cd/link", old},
+		{"repositories/team/app/x/_layers/sha256/ef/link", old},
+		{"repositories/team/app/x/_uploads/u1/data", recent},
+	} {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Typeflag: tar.TypeReg, Size: 1, ModTime: f.at}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	repos, err := readRepos(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(repos) != 2 || repos[0].Name != "library/busybox" || strings.Join(repos[0].Tags, ",") != "1.37.0,latest" ||
+		!repos[0].LastUsed.Equal(recent) || repos[1].Name != "team/app/x" || len(repos[1].Tags) != 0 || !repos[1].LastUsed.Equal(old) {
+		t.Fatalf("repos %+v", repos)
 	}
 }

@@ -116,3 +116,9 @@ func (e *Env) ImportCaches(ctx context.Context, r io.Reader) (*Imported, error) 
 	res.Caches, err = cache.Import(ctx, e.Docker, e.Config.Images.Registry, dir, idx, e.Progress.Step)
 	return res, err
 }
+
+// ListCaches describes every kdev mirror cache on the machine: caches are shared by
+// environments, so every one is listed, this environment's or not.
+func (e *Env) ListCaches(ctx context.Context) ([]cache.Listed, error) {
+	return cache.List(ctx, e.Docker, e.Config.Images.Registry)
+}

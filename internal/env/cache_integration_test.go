@@ -40,6 +40,23 @@ func TestCacheExportImport(t *testing.T) {
 	blobs := int64(len(img.Layers) + 1)
 	f.settled(m, func(c registry.Counters) bool { return c.Misses.Blob >= blobs })
 
+	t.Run("ls", func(t *testing.T) {
+		ls, err := f.env.ListCaches(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got *cache.Listed
+		for i := range ls {
+			if ls[i].Key == registry.Key(mirror) {
+				got = &ls[i]
+			}
+		}
+		if got == nil || got.Mirror != m.Container.Name || got.Bytes < int64(len(img.Layers))*256<<10 || got.LastUsed.IsZero() ||
+			len(got.Repos) != 1 || got.Repos[0].Name != "team/app" || len(got.Repos[0].Tags) != 1 || got.Repos[0].Tags[0] != "v1" {
+			t.Fatalf("ls: %+v; want team/app:v1 in the mirror's cache, its size and last use", got)
+		}
+	})
+
 	var archive bytes.Buffer
 	idx, err := f.env.ExportCaches(ctx, &archive, ExportOptions{})
 	if err != nil {
