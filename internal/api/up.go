@@ -16,6 +16,8 @@ type UpResult struct {
 	Mirrors []MirrorResult `json:"mirrors"`
 	// Detached are mirrors no longer configured that up took off the network.
 	Detached []string `json:"detached,omitempty"`
+	// Pruned are the caches up trimmed to caches.maxSize.
+	Pruned []PrunedCache `json:"pruned,omitempty"`
 	// LocalRegistry is what up did to the local registry; absent when it is disabled.
 	LocalRegistry *LocalRegistryResult `json:"localRegistry,omitempty"`
 	// Cluster is what up did to the cluster; absent when up made none.
@@ -104,4 +106,15 @@ type NodeWiring struct {
 	Written []string `json:"written,omitempty"`
 	// Removed are kdev's files for registries no longer mirrored.
 	Removed []string `json:"removed,omitempty"`
+}
+
+// PrunedCache is a cache trimmed to its bound.
+type PrunedCache struct {
+	Registry string `json:"registry"`
+	Volume   string `json:"volume"`
+	// Removed are the repositories removed, least recently used first.
+	Removed []string `json:"removed"`
+	// Before and After are the bytes of the cache's blobs.
+	Before int64 `json:"before"`
+	After  int64 `json:"after"`
 }

@@ -49,6 +49,8 @@ func TestExitCodes(t *testing.T) {
 		{"unknown config field", []string{"config", "view", "-f", bad}, 2, bad + ":5: field polcy not found"},
 		{"missing config file", []string{"up", "-f", "/nonexistent/kdev.yaml"}, 2, "cannot read"},
 		{"bad --name", []string{"config", "view", "--name", "No_Good"}, 2, `name: "No_Good" is not a valid name`},
+		{"cache prune with a bad size", []string{"cache", "prune", "--max-size", "lots"}, 2, `--max-size: "lots" is not a size`},
+		{"cache prune with a bad age", []string{"cache", "prune", "--older-than", "1w"}, 2, `--older-than: "1w" is not an age`},
 		{"cache export without a file", []string{"cache", "export"}, 2, "needs -o FILE"},
 		{"cache import without an archive", []string{"cache", "import"}, 2, "takes one argument"},
 		{"cache import of a missing archive", []string{"cache", "import", "/nonexistent/kdev-cache.tar.zst"}, 2, "open the archive"},

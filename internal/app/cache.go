@@ -21,7 +21,7 @@ func newCache(g *globals) *cobra.Command {
 		Short: "Carry mirror caches to another machine or CI run: export and import archives",
 		Args:  noArgs,
 	}
-	cmd.AddCommand(newCacheList(g), newCacheExport(g), newCacheImport(g))
+	cmd.AddCommand(newCacheList(g), newCacheExport(g), newCacheImport(g), newCachePrune(g))
 	return cmd
 }
 

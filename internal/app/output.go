@@ -119,6 +119,9 @@ func upDoc(r *env.UpResult) api.UpResult {
 			doc.Cluster.Wiring = append(doc.Cluster.Wiring, api.NodeWiring{Node: w.Node, Written: w.Written, Removed: w.Removed})
 		}
 	}
+	for _, p := range r.Pruned {
+		doc.Pruned = append(doc.Pruned, api.PrunedCache{Registry: p.Registry, Volume: p.Volume, Removed: p.Removed, Before: p.Before, After: p.After})
+	}
 	if len(r.Check) > 0 {
 		doc.Check = checkResults(r.Check)
 	}

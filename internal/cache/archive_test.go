@@ -229,3 +229,32 @@ func TestReadRepos(t *testing.T) {
 		t.Fatalf("repos %+v", repos)
 	}
 }
+
+func TestChoose(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	repos := []Repo{
+		{Name: "old", LastUsed: now.Add(-10 * day), Manifests: []string{"m1"}, Layers: []string{"base", "a"}},
+		{Name: "mid", LastUsed: now.Add(-3 * day), Manifests: []string{"m2"}, Layers: []string{"base", "b"}},
+		{Name: "new", LastUsed: now.Add(-time.Hour), Manifests: []string{"m3"}, Layers: []string{"c"}},
+	}
+	sizes := map[string]int64{"m1": 1, "m2": 1, "m3": 1, "base": 100, "a": 50, "b": 20, "c": 10}
+	for _, tc := range []struct {
+		name string
+		o    PruneOptions
+		want string
+	}{
+		{"nothing asked", PruneOptions{}, ""},
+		{"older than a week", PruneOptions{OlderThan: 7 * day}, "old"},
+		{"all fit", PruneOptions{MaxSize: 183}, ""},
+		// Without old: base, b, c and two manifests, 132; the shared base stays.
+		{"least recently used first", PruneOptions{MaxSize: 182}, "old"},
+		{"until it fits", PruneOptions{MaxSize: 131}, "old mid"},
+		{"nothing fits", PruneOptions{MaxSize: 1}, "old mid new"},
+		{"both", PruneOptions{OlderThan: 7 * day, MaxSize: 20}, "old mid"},
+	} {
+		if got := strings.Join(choose(repos, sizes, tc.o, now), " "); got != tc.want {
+			t.Errorf("%s: removes %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

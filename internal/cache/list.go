@@ -36,6 +36,10 @@ type Repo struct {
 	Tags []string
 	// LastUsed is when any of its links last changed.
 	LastUsed time.Time
+	// Manifests are the digests (hex) of its manifests; Layers of the blobs it links
+	// (layers and configs).
+	Manifests []string
+	Layers    []string
 }
 
 // List describes every kdev cache on the machine. Only the repositories' links are
@@ -119,9 +123,16 @@ func readRepos(r io.Reader) ([]Repo, error) {
 		if h.ModTime.After(repo.LastUsed) {
 			repo.LastUsed = h.ModTime
 		}
+		within := rest[len(name)+1:]
 		// _manifests/tags/<tag>/current/link names a tag.
-		if tag, ok := strings.CutPrefix(rest[len(name)+1:], "_manifests/tags/"); ok && strings.HasSuffix(tag, "/current/link") {
+		if tag, ok := strings.CutPrefix(within, "_manifests/tags/"); ok && strings.HasSuffix(tag, "/current/link") {
 			repo.Tags = append(repo.Tags, strings.TrimSuffix(tag, "/current/link"))
+		}
+		if d, ok := linkDigest(within, "_manifests/revisions/sha256/"); ok {
+			repo.Manifests = append(repo.Manifests, d)
+		}
+		if d, ok := linkDigest(within, "_layers/sha256/"); ok {
+			repo.Layers = append(repo.Layers, d)
 		}
 	}
 	var out []Repo
@@ -131,6 +142,16 @@ func readRepos(r io.Reader) ([]Repo, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// linkDigest reads the digest out of a link's path: <prefix><hex>/link.
+func linkDigest(p, prefix string) (string, bool) {
+	d, ok := strings.CutPrefix(p, prefix)
+	if !ok {
+		return "", false
+	}
+	d, ok = strings.CutSuffix(d, "/link")
+	return d, ok && len(d) == 64 && !strings.Contains(d, "/")
 }
 
 // splitRepo splits "<name>/_manifests/..." into the repository name (which may hold

@@ -32,6 +32,25 @@ type Environment struct {
 	// upstream, beside the public ones: a company's TLS-inspecting proxy, a private
 	// registry's own CA.
 	CAFiles []string `yaml:"caFiles,omitempty" json:"caFiles,omitempty"`
+	// Caches bound this environment's mirror caches; nil: no bound.
+	Caches *Caches `yaml:"caches,omitempty" json:"caches,omitempty"`
+}
+
+// Caches bound the caches of an environment's mirrors.
+type Caches struct {
+	// MaxSize bounds each cache (5GB, 500MB): up removes its least recently used
+	// repositories, then the blobs nothing references, when it has grown past it.
+	MaxSize string `yaml:"maxSize,omitempty" json:"maxSize,omitempty"`
+}
+
+// CacheMaxSize is the bound of each cache in bytes, 0 for none. The configuration
+// must be valid.
+func (e *Environment) CacheMaxSize() int64 {
+	if e.Caches == nil || e.Caches.MaxSize == "" {
+		return 0
+	}
+	n, _ := ParseSize(e.Caches.MaxSize)
+	return n
 }
 
 // Network is the environment's dedicated Docker network.

@@ -125,6 +125,11 @@ func (e *Environment) Validate() error {
 			return bad(fmt.Sprintf("caFiles[%d]", i), "is blank: give the path of a PEM file")
 		}
 	}
+	if c := e.Caches; c != nil && c.MaxSize != "" {
+		if _, err := ParseSize(c.MaxSize); err != nil {
+			return bad("caches.maxSize", "%v", err)
+		}
+	}
 	return nil
 }
 

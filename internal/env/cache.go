@@ -24,25 +24,9 @@ type ExportOptions struct {
 // mirrors' lock, so no up re-creates a mirror while its cache is read.
 func (e *Env) ExportCaches(ctx context.Context, w io.Writer, o ExportOptions) (*cache.Index, error) {
 	all := o.All
-	srcs, err := cache.Sources(ctx, e.Docker)
+	srcs, err := e.caches(ctx, all)
 	if err != nil {
 		return nil, err
-	}
-	if !all {
-		want := map[string]bool{}
-		for _, m := range e.Config.Mirrors {
-			want[registry.Key(m)] = true
-		}
-		var mine []cache.Source
-		for _, s := range srcs {
-			if want[s.Key] {
-				mine = append(mine, s)
-			}
-		}
-		srcs = mine
-	}
-	if len(srcs) == 0 {
-		return nil, fmt.Errorf("no mirror cache of environment %s exists on this machine: run kdev up (and pull through it) first, or use --all", e.Config.Name)
 	}
 	_, release, err := e.mirrorsLocked(ctx)
 	if err != nil {
@@ -121,4 +105,86 @@ func (e *Env) ImportCaches(ctx context.Context, r io.Reader) (*Imported, error) 
 // environments, so every one is listed, this environment's or not.
 func (e *Env) ListCaches(ctx context.Context) ([]cache.Listed, error) {
 	return cache.List(ctx, e.Docker, e.Config.Images.Registry)
+}
+
+// caches are the cache volumes of this environment's mirrors, or every kdev cache on
+// the machine with all; none is an error that says what to do.
+func (e *Env) caches(ctx context.Context, all bool) ([]cache.Source, error) {
+	srcs, err := cache.Sources(ctx, e.Docker)
+	if err != nil {
+		return nil, err
+	}
+	if !all {
+		want := map[string]bool{}
+		for _, m := range e.Config.Mirrors {
+			want[registry.Key(m)] = true
+		}
+		var mine []cache.Source
+		for _, s := range srcs {
+			if want[s.Key] {
+				mine = append(mine, s)
+			}
+		}
+		srcs = mine
+	}
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("no mirror cache of environment %s exists on this machine: run kdev up (and pull through it) first, or use --all", e.Config.Name)
+	}
+	return srcs, nil
+}
+
+// PruneCaches trims this environment's caches (every kdev cache with all), holding the
+// mirrors' lock: the repositories o chooses, then the blobs nothing references.
+func (e *Env) PruneCaches(ctx context.Context, o cache.PruneOptions, all bool) ([]cache.Pruned, error) {
+	srcs, err := e.caches(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	_, release, err := e.mirrorsLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return cache.Prune(ctx, e.Docker, e.Config.Images.Registry, srcs, o, e.Progress.Step)
+}
+
+// boundCaches enforces caches.maxSize before the mirrors are ensured: a cache whose
+// volume has grown past the bound loses its least recently used repositories. A cache
+// that fits, by the size of the blobs its repositories need, is not touched, and its
+// mirror keeps serving.
+func (e *Env) boundCaches(ctx context.Context, res *UpResult) error {
+	bound := e.Config.CacheMaxSize()
+	if bound == 0 {
+		return nil
+	}
+	srcs, err := e.caches(ctx, false)
+	if err != nil {
+		return nil // no cache yet: nothing to bound
+	}
+	sizes, err := registry.VolumeSizes(ctx, e.Docker)
+	if err != nil {
+		return err
+	}
+	var over []cache.Source
+	for _, s := range srcs {
+		if sizes[s.Volume] > bound {
+			over = append(over, s)
+		}
+	}
+	if len(over) == 0 {
+		return nil
+	}
+	_, release, err := e.mirrorsLocked(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	pruned, err := cache.Prune(ctx, e.Docker, e.Config.Images.Registry, over, cache.PruneOptions{MaxSize: bound, OnlyOver: true}, e.Progress.Step)
+	for _, p := range pruned {
+		if len(p.Removed) > 0 {
+			res.Pruned = append(res.Pruned, p)
+			res.Changed = true
+		}
+	}
+	return err
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kdev-dev/kdev/internal/cache"
 	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/network"
 	"github.com/kdev-dev/kdev/internal/plan"
@@ -22,6 +23,7 @@ type UpResult struct {
 	NetworkCreated bool                    `json:"networkCreated"`
 	Mirrors        []registry.MirrorResult `json:"mirrors"`
 	Detached       []string                `json:"detached,omitempty"`
+	Pruned         []cache.Pruned          `json:"pruned,omitempty"`
 	Local          *registry.LocalResult   `json:"localRegistry,omitempty"`
 	Cluster        *ClusterResult          `json:"cluster,omitempty"`
 	Check          []verify.Result         `json:"check,omitempty"`
@@ -72,6 +74,9 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 	}
 	res.Network, res.NetworkCreated, res.Changed = info, created, created
 
+	if err := e.boundCaches(ctx, res); err != nil {
+		return res, err
+	}
 	// One listing serves both: ensuring the configured mirrors does not change which
 	// unconfigured ones are attached, nor the remotes of other environments' mirrors.
 	if err := e.upAllMirrors(ctx, res, access); err != nil {
