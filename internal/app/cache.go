@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kdev-dev/kdev/internal/cache"
 	"github.com/kdev-dev/kdev/internal/env"
 	"github.com/kdev-dev/kdev/internal/ui"
 )
@@ -28,13 +29,19 @@ func newCache(g *globals) *cobra.Command {
 func newCacheExport(g *globals) *cobra.Command {
 	var file string
 	var o env.ExportOptions
+	var ifChanged bool
 	cmd := &cobra.Command{
 		Use:   "export -o FILE|-",
 		Short: "Write this environment's mirror caches into one archive (tar, zstd)",
 		Long: `export writes the caches of this environment's mirrors (--all: every kdev cache on
 the machine) into one archive, each blob verified against its digest. Mirrors keep
 serving while they are read. The archive is written to FILE.partial and renamed to FILE
-once complete, so a failed export never leaves a truncated FILE; "-" writes to stdout.`,
+once complete, so a failed export never leaves a truncated FILE; "-" writes to stdout.
+
+With --if-changed, an existing FILE that holds the same content (the same files and
+bytes in each cache, the same images) is kept as it is, and export prints "unchanged"
+on stdout; otherwise FILE is replaced and it prints "changed". A CI cache step saves
+the archive only on "changed".`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Usage first: a mistake is told before Docker is asked anything.
@@ -43,19 +50,22 @@ once complete, so a failed export never leaves a truncated FILE; "-" writes to s
 				return usageError{errors.New("kdev cache export needs -o FILE, or -o - for stdout")}
 			case file == "-" && ui.IsTerminal(g.streams.Out):
 				return usageError{errors.New("refusing to write an archive to a terminal: redirect stdout, or give -o FILE")}
+			case file == "-" && ifChanged:
+				return usageError{errors.New("--if-changed compares with an existing archive: give -o FILE")}
 			}
 			return g.withEnv(nil, func(ctx context.Context, e *env.Env, st *ui.Status) error {
-				return exportCaches(ctx, e, st, g.streams.Out, file, o)
+				return exportCaches(ctx, e, st, g.streams.Out, file, o, ifChanged)
 			})(cmd, args)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "output", "o", "", "the archive to write, or - for stdout (required)")
 	cmd.Flags().BoolVar(&o.All, "all", false, "every kdev mirror cache on this machine, not only this environment's")
+	cmd.Flags().BoolVar(&ifChanged, "if-changed", false, `keep an existing FILE with the same content, and print "changed" or "unchanged"`)
 	cmd.Flags().BoolVar(&o.Images, "images", false, "add the node and registry images kdev runs, so a machine that cannot pull them starts from the archive alone")
 	return cmd
 }
 
-func exportCaches(ctx context.Context, e *env.Env, st *ui.Status, stdout io.Writer, file string, o env.ExportOptions) error {
+func exportCaches(ctx context.Context, e *env.Env, st *ui.Status, stdout io.Writer, file string, o env.ExportOptions, ifChanged bool) error {
 	if file == "-" {
 		_, err := e.ExportCaches(ctx, stdout, o)
 		return err
@@ -73,8 +83,20 @@ func exportCaches(ctx context.Context, e *env.Env, st *ui.Status, stdout io.Writ
 	if err != nil {
 		return err
 	}
+	if ifChanged {
+		if unchanged(file, idx) {
+			st.Info(fmt.Sprintf("%s holds the same caches: kept it", filepath.Base(file)))
+			_, err := fmt.Fprintln(stdout, "unchanged")
+			return err
+		}
+	}
 	if err := os.Rename(partial, file); err != nil {
 		return err
+	}
+	if ifChanged {
+		if _, err := fmt.Fprintln(stdout, "changed"); err != nil {
+			return err
+		}
 	}
 	blobs, size := 0, int64(0)
 	for _, c := range idx.Caches {
@@ -138,4 +160,16 @@ func importCaches(ctx context.Context, e *env.Env, st *ui.Status, r io.Reader) e
 	}
 	st.Info(msg)
 	return nil
+}
+
+// unchanged reports whether file is an archive with the same content as idx. An
+// archive that does not read counts as changed: it is replaced.
+func unchanged(file string, idx *cache.Index) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	old, err := cache.ReadIndex(f)
+	return err == nil && cache.SameContent(old, idx)
 }

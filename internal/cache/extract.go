@@ -204,3 +204,60 @@ func checkIndex(idx *Index, read map[string]*Cache) error {
 	}
 	return nil
 }
+
+// ReadIndex reads an archive's index without writing anything: it reads the archive
+// through (the index is its last entry).
+func ReadIndex(r io.Reader) (*Index, error) {
+	zr, err := zstd.NewReader(r)
+	if err != nil {
+		return nil, damaged("%v", err)
+	}
+	defer zr.Close()
+	tr := tar.NewReader(zr)
+	var idx *Index
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, damaged("%v (cut short?)", err)
+		}
+		if idx != nil {
+			return nil, damaged("%s is followed by more entries", indexName)
+		}
+		if h.Name == indexName {
+			if idx, err = readIndex(tr); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if idx == nil {
+		return nil, damaged("it has no index (%s, its last entry): it was cut short", indexName)
+	}
+	return idx, nil
+}
+
+// SameContent reports whether two archives hold the same caches (the same files, blobs
+// and bytes for each key) and the same images, whenever they were made.
+func SameContent(a, b *Index) bool {
+	if len(a.Caches) != len(b.Caches) {
+		return false
+	}
+	by := map[string]Cache{}
+	for _, c := range a.Caches {
+		by[c.Key] = c
+	}
+	for _, c := range b.Caches {
+		o, ok := by[c.Key]
+		if !ok || o.Files != c.Files || o.Blobs != c.Blobs || o.Bytes != c.Bytes {
+			return false
+		}
+	}
+	switch {
+	case a.Images == nil || b.Images == nil:
+		return a.Images == nil && b.Images == nil
+	default:
+		return a.Images.SHA256 == b.Images.SHA256
+	}
+}

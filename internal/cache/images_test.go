@@ -59,3 +59,33 @@ func TestImagesRoundTrip(t *testing.T) {
 		t.Fatalf("Extract of a flipped image byte = %v; want the images named corrupt", err)
 	}
 }
+
+func TestSameContent(t *testing.T) {
+	b, _ := archive(t)
+	a1, err := ReadIndex(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := archive(t) // made again, later
+	a2, err := ReadIndex(bytes.NewReader(b2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !SameContent(a1, a2) {
+		t.Errorf("two exports of one cache differ: %+v %+v", a1, a2)
+	}
+	grown := *a2
+	grown.Caches = append([]Cache{}, a2.Caches...)
+	grown.Caches[0].Blobs++
+	if SameContent(a1, &grown) {
+		t.Error("a cache with one more blob is the same")
+	}
+	withImages := *a2
+	withImages.Images = &Images{SHA256: "ab"}
+	if SameContent(a1, &withImages) {
+		t.Error("an archive with images is the same as one without")
+	}
+	if _, err := ReadIndex(bytes.NewReader(b[:len(b)/2])); err == nil {
+		t.Error("ReadIndex of half an archive succeeded")
+	}
+}
