@@ -11,6 +11,7 @@ import (
 
 	"github.com/kdev-dev/kdev/internal/cache"
 	"github.com/kdev-dev/kdev/internal/config"
+	"github.com/kdev-dev/kdev/internal/docker"
 	"github.com/kdev-dev/kdev/internal/network"
 	"github.com/kdev-dev/kdev/internal/plan"
 	"github.com/kdev-dev/kdev/internal/registry"
@@ -61,6 +62,10 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 		}
 	}
 
+	// An image that cannot be had stops up before it makes anything.
+	if err := e.ensureImages(ctx); err != nil {
+		return nil, err
+	}
 	releaseNets, err := e.acquire(ctx, lockNetworks, "the choice of a network subnet")
 	if err != nil {
 		return nil, err
@@ -237,6 +242,32 @@ func (e *Env) upLocal(ctx context.Context, res *UpResult) error {
 	if lr.Action != registry.Unchanged {
 		res.Changed = true
 	}
+	return nil
+}
+
+// ensureImages makes sure the images up runs are on the engine before anything is
+// made, and says where each came from: already there (built, loaded by kdev cache
+// import, or pulled by an earlier run), or pulled now.
+func (e *Env) ensureImages(ctx context.Context) error {
+	refs := []string{e.Config.Images.Registry}
+	if e.Kind != nil {
+		refs = append(refs, e.Config.Images.Node)
+	}
+	done := e.Progress.Step("Images")
+	var said []string
+	for _, ref := range refs {
+		where := "on this machine"
+		if _, err := e.Docker.ImageInspect(ctx, ref); err != nil {
+			where = "pulled"
+			hint := "offline? import an archive made with `kdev cache export --images`, or build the images with `make images`, and set images in kdev.yaml"
+			if err := docker.EnsureImage(ctx, e.Docker, ref, hint); err != nil {
+				done("", err)
+				return err
+			}
+		}
+		said = append(said, fmt.Sprintf("%s (%s)", shortImage(ref), where))
+	}
+	done("Images "+strings.Join(said, ", "), nil)
 	return nil
 }
 

@@ -1,0 +1,40 @@
+package env
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kdev-dev/kdev/internal/dockerfake"
+)
+
+// TestFakeUpImages: up says where its images came from, and an image it cannot have
+// stops it before it makes anything.
+func TestFakeUpImages(t *testing.T) {
+	f := newFakeEnv(t, nil, "img", "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+	f.up()
+	if !strings.Contains(f.log.String(), "Images "+fakeRegistryImage+" (on this machine)") {
+		t.Errorf("progress:\n%s\nwant the registry image said to be on this machine", f.log)
+	}
+
+	engine := dockerfake.New()
+	t.Cleanup(engine.Close)
+	pulled := newFakeEnv(t, engine, "img2", "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+	engine.AllowPull(fakeRegistryImage, dockerfake.Image{Registry: true, Volumes: []string{"/var/lib/registry"}})
+	pulled.up()
+	if !strings.Contains(pulled.log.String(), "Images "+fakeRegistryImage+" (pulled)") {
+		t.Errorf("progress:\n%s\nwant the registry image said to be pulled", pulled.log)
+	}
+
+	offline := dockerfake.New()
+	t.Cleanup(offline.Close)
+	o := newFakeEnv(t, offline, "img3", "mirrors: []\n")
+	_, err := o.env.Up(o.ctx())
+	if err == nil || !strings.Contains(err.Error(), "kdev cache export --images") {
+		t.Fatalf("up without the registry image: %v; want the error to say how to get it offline", err)
+	}
+	for _, c := range offline.Calls() {
+		if strings.HasPrefix(c, "NetworkCreate") || strings.HasPrefix(c, "ContainerCreate") || strings.HasPrefix(c, "VolumeCreate") {
+			t.Errorf("up called %s before it failed; want nothing made", c)
+		}
+	}
+}
