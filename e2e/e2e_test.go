@@ -219,6 +219,8 @@ func TestE2E(t *testing.T) {
 		}
 		s.runPods(docs.String(), v1...)
 	})
+
+	freshRunner(t, s, docs.String(), v1)
 }
 
 // run is t.Run with the suite's failures reported on the subtest.
