@@ -143,7 +143,7 @@ func withContainer(ctx context.Context, api docker.API, image, volume string, st
 		return err
 	}
 	res, err := api.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Config: &container.Config{Image: image, Labels: docker.Labels("cache-copy")},
+		Config: &container.Config{Image: image, Labels: docker.Labels(docker.RoleMaintenance)},
 		HostConfig: &container.HostConfig{
 			Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: volume, Target: dataDir}},
 		},

@@ -29,6 +29,9 @@ const (
 	RoleCache        = "cache"
 	RoleRegistry     = "registry"
 	RoleRegistryData = "registry-data"
+	// RoleMaintenance marks the short-lived containers that reach a cache volume for
+	// kdev cache: never started, or stopped once done, and removed after.
+	RoleMaintenance = "cache-maintenance"
 )
 
 // Labels returns kdev's ownership labels for an object of a role, plus extra pairs.

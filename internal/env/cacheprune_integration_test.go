@@ -6,10 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
 
 	"github.com/kdev-dev/kdev/internal/cache"
 	"github.com/kdev-dev/kdev/internal/config"
+	"github.com/kdev-dev/kdev/internal/docker"
 	"github.com/kdev-dev/kdev/internal/dockertest"
 	"github.com/kdev-dev/kdev/internal/registry"
 	"github.com/kdev-dev/kdev/internal/registrytest"
@@ -92,5 +95,27 @@ func TestCachePrune(t *testing.T) {
 	}
 	if again := f.up(); len(again.Pruned) != 0 || again.Changed {
 		t.Fatalf("second up pruned %+v (changed %v); want nothing: the cache fits", again.Pruned, again.Changed)
+	}
+
+	// A kdev cache command killed outright leaves its container over the volume: down
+	// --purge still removes the cache.
+	left, err := f.api.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Config:     &container.Config{Image: f.image, Labels: docker.Labels(docker.RoleMaintenance)},
+		HostConfig: &container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: registry.CacheVolume(mirror), Target: "/var/lib/registry"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.api.ContainerRemove(ctx, upstream.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.env.Down(ctx, true); err != nil {
+		t.Fatalf("down --purge with a leftover container over the cache: %v", err)
+	}
+	if _, err := f.api.VolumeInspect(ctx, registry.CacheVolume(mirror), client.VolumeInspectOptions{}); err == nil {
+		t.Fatal("the cache volume survived down --purge")
+	}
+	if _, err := f.api.ContainerInspect(ctx, left.ID, client.ContainerInspectOptions{}); err == nil {
+		t.Fatal("the leftover container survived down --purge")
 	}
 }

@@ -115,8 +115,22 @@ func Remove(ctx context.Context, api docker.API, o *Observed, volume string, pur
 	return RemoveVolume(ctx, api, volume)
 }
 
-// RemoveVolume deletes a named volume; one already gone is no error.
+// RemoveVolume deletes a named volume; one already gone is no error. A container kdev
+// cache left holding it (an export or a prune killed outright) is removed first.
 func RemoveVolume(ctx context.Context, api docker.API, name string) error {
+	left, err := api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: docker.Filter(docker.RoleMaintenance)})
+	if err != nil {
+		return fmt.Errorf("list kdev cache's containers: %w", err)
+	}
+	for _, c := range left.Items {
+		for _, m := range c.Mounts {
+			if m.Name == name {
+				if err := remove(ctx, api, c.ID); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	if _, err := api.VolumeRemove(ctx, name, client.VolumeRemoveOptions{}); err != nil && !docker.IsNotFound(err) {
 		return fmt.Errorf("remove volume %q: %w", name, err)
 	}

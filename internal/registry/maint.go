@@ -14,10 +14,6 @@ import (
 	"github.com/kdev-dev/kdev/internal/docker"
 )
 
-// roleMaintenance labels the short-lived containers that work on a cache volume while
-// its mirror is stopped.
-const roleMaintenance = "cache-maintenance"
-
 // maintenance creates a container from image over volume, with a plain registry's
 // configuration (which may delete), running cmd; publish exposes its API on 127.0.0.1.
 // It is not started.
@@ -31,7 +27,7 @@ func maintenance(ctx context.Context, api docker.API, image, volume string, cmd 
 		return "", err
 	}
 	opts := client.ContainerCreateOptions{
-		Config: &container.Config{Image: image, Labels: docker.Labels(roleMaintenance), Cmd: cmd},
+		Config: &container.Config{Image: image, Labels: docker.Labels(docker.RoleMaintenance), Cmd: cmd},
 		HostConfig: &container.HostConfig{
 			Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: volume, Target: dataDir}},
 		},
