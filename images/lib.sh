@@ -20,17 +20,52 @@ image_current() {
   [ "$(docker image inspect --format '{{index .Config.Labels "dev.kdev.inputs"}}' "$1" 2>/dev/null)" = "$2" ]
 }
 
-# phase NAME CMD... runs CMD, logs its wall time, and on failure shows the end of its log.
+# says WANT CMD...: whether CMD succeeds and its output contains WANT. The output is
+# captured whole, then matched: `CMD | grep -q WANT` under pipefail fails when grep exits
+# at its match and CMD dies of SIGPIPE writing its next line, so it fails by timing.
+says() {
+  local want=$1 out
+  shift
+  out=$("$@") || return 1
+  [[ $out == *"$want"* ]]
+}
+
+# now_ms prints the time in milliseconds; since START_MS prints the time since as 12.3s.
+now_ms() {
+  local t=${EPOCHREALTIME/[.,]/}
+  echo $((t / 1000))
+}
+since() {
+  local ms=$(($(now_ms) - $1))
+  printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100))
+}
+
+# phase NAME CMD...: the one phase helper of every script. It runs CMD (a command or a
+# function) in a subshell under errexit, nounset and pipefail, its output in a log file
+# (in $PHASE_LOGS when set, else a temporary one), and logs its wall time. On failure it
+# shows the end of the log and exits.
 phase() {
-  local name=$1; shift
-  local logf start
-  logf=$(mktemp)
-  start=$(date +%s%N)
-  if ! "$@" >"$logf" 2>&1; then
-    tail -n 25 "$logf" >&2
-    die "phase $name failed (full log: $logf)"
+  local name=$1 logfile start rc
+  shift
+  if [[ -n ${PHASE_LOGS:-} ]]; then
+    mkdir -p "$PHASE_LOGS"
+    logfile=$PHASE_LOGS/$name.log
+  else
+    logfile=$(mktemp)
   fi
-  local ms=$(( ($(date +%s%N) - start) / 1000000 ))
-  log "$(printf '%-16s %4d.%01ds' "$name" $((ms / 1000)) $((ms % 1000 / 100)))"
-  rm -f "$logf"
+  start=$(now_ms)
+  set +e
+  (
+    set -euo pipefail
+    "$@"
+  ) >"$logfile" 2>&1 </dev/null
+  rc=$?
+  set -e
+  if ((rc != 0)); then
+    printf '✗ phase %s failed after %s (exit %d). Last lines of %s:\n' "$name" "$(since "$start")" "$rc" "$logfile" >&2
+    tail -n 30 "$logfile" | sed 's/^/    /' >&2
+    exit 1
+  fi
+  log "$(printf '%-24s %s' "$name" "$(since "$start")")"
+  [[ -n ${PHASE_LOGS:-} ]] || rm -f "$logfile"
 }

@@ -125,26 +125,26 @@ k_images=$(key "$k_kind" "$k_rootfs" "$k_kubernetes" "$k_etcd" "$k_coredns" "$k_
   "$ETCD_VERSION" "$PAUSE_VERSION" "$COREDNS_VERSION" \
   "$(fn_key images_build image_archive scratch_image binary_image netfilter_root rootfs_subset)")
 
-phase kind "$k_kind" "$WORK/kind/consts.json" kind_fetch
-phase rootfs "$k_rootfs" "$WORK/rootfs" rootfs_build
+cached_phase kind "$k_kind" "$WORK/kind/consts.json" kind_fetch
+cached_phase rootfs "$k_rootfs" "$WORK/rootfs" rootfs_build
 if [[ $variant != debian ]]; then
   [[ -f /usr/include/seccomp.h ]] || {
     log "installing libseccomp-dev with apt-get (runc links libseccomp)"
     { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp-dev >/dev/null; } ||
       die "could not install libseccomp-dev"
   }
-  phase "runtime-$variant" "$k_runtime" "$WORK/bin/runtime-$CONTAINERD_VERSION" runtime_build
+  cached_phase "runtime-$variant" "$k_runtime" "$WORK/bin/runtime-$CONTAINERD_VERSION" runtime_build
 fi
-phase "base-$variant" "$k_base" "docker:$BASE_IMAGE" base_build
-phase kubernetes "$k_kubernetes" "$WORK/bin/kubernetes" kubernetes_build
-phase etcd "$k_etcd" "$WORK/bin/etcd" etcd_build
-phase coredns "$k_coredns" "$WORK/bin/coredns" coredns_build
-phase local-path-provisioner "$k_lpp" "$WORK/bin/local-path-provisioner" local_path_provisioner_build
-phase kdevnet "$k_kdevnet" "$WORK/bin/kdevnet" kdevnet_build
-phase pause "$k_pause" "$WORK/bin/pause" pause_build
-phase busybox "$k_busybox" "$WORK/bin/busybox" busybox_fetch
-phase images "$k_images" "$WORK/images/refs.txt" images_build
-phase "node-$variant" "$input_key" "docker:$NODE_IMAGE" node_build
+cached_phase "base-$variant" "$k_base" "docker:$BASE_IMAGE" base_build
+cached_phase kubernetes "$k_kubernetes" "$WORK/bin/kubernetes" kubernetes_build
+cached_phase etcd "$k_etcd" "$WORK/bin/etcd" etcd_build
+cached_phase coredns "$k_coredns" "$WORK/bin/coredns" coredns_build
+cached_phase local-path-provisioner "$k_lpp" "$WORK/bin/local-path-provisioner" local_path_provisioner_build
+cached_phase kdevnet "$k_kdevnet" "$WORK/bin/kdevnet" kdevnet_build
+cached_phase pause "$k_pause" "$WORK/bin/pause" pause_build
+cached_phase busybox "$k_busybox" "$WORK/bin/busybox" busybox_fetch
+cached_phase images "$k_images" "$WORK/images/refs.txt" images_build
+cached_phase "node-$variant" "$input_key" "docker:$NODE_IMAGE" node_build
 
 # Superseded base images of this variant are only intermediate steps: drop their tags.
 old_bases=$(docker images --format '{{.Repository}}:{{.Tag}}' kdev.local/node-base)

@@ -47,11 +47,8 @@ etcd_build() {
   safe_rm "$out"
   (cd "$src" && go build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=kdev" \
     -o "$out/etcd" go.etcd.io/etcd/server/v3)
-  # Captured first, then matched: `etcd --version | grep -q` under pipefail fails when grep
-  # exits at its match and etcd dies of SIGPIPE writing its next line.
-  local v
-  v=$("$out/etcd" --version)
-  [[ $v == *"etcd Version: $ETCD_VERSION"* ]] || die "built etcd is not $ETCD_VERSION: it says $v"
+  says "etcd Version: $ETCD_VERSION" "$out/etcd" --version ||
+    die "built etcd is not $ETCD_VERSION: it says $("$out/etcd" --version 2>&1)"
 }
 
 coredns_build() {

@@ -1,11 +1,9 @@
 # shellcheck shell=bash
-# Helpers shared by the phases: logging, hashing, cached phases, cleanup.
+# Helpers of the node image build: hashing, cached phases, cleanup. Logging and the
+# phase helper itself are images/lib.sh's, shared by every script.
 
-log() { printf '• %s\n' "$*" >&2; }
-die() {
-  printf '✗ %s\n' "$*" >&2
-  exit 1
-}
+# shellcheck source=SCRIPTDIR/../../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
 
 # sha: sha256 of stdin, hex only.
 sha() { sha256sum | cut -c1-64; }
@@ -27,42 +25,21 @@ hash_files() {
 # phase's code invalidates that phase.
 fn_key() { declare -f "$@" | sha; }
 
-now_ms() {
-  local t=${EPOCHREALTIME/[.,]/}
-  echo $((t / 1000))
-}
-since() {
-  local ms=$(($(now_ms) - $1))
-  printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100))
-}
-
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
-# phase NAME KEY OUTPUT FUNCTION: run FUNCTION (output to $WORK/logs/NAME.log) unless it
-# already ran with the same KEY and its OUTPUT (a path, or docker:REF) still exists.
-phase() {
+# cached_phase NAME KEY OUTPUT FUNCTION: phase NAME FUNCTION (its log in
+# $WORK/logs/NAME.log) unless it already ran with the same KEY and its OUTPUT (a path,
+# or docker:REF) still exists.
+cached_phase() {
   local name=$1 key=$2 output=$3 fn=$4
-  local stamp=$WORK/stamps/$name logfile=$WORK/logs/$name.log start rc
+  local stamp=$WORK/stamps/$name
   if [[ -f $stamp && $(<"$stamp") == "$key" ]] && output_exists "$output"; then
     log "$(printf '%-24s cached' "$name")"
     return 0
   fi
   rm -f "$stamp"
-  start=$(now_ms)
-  set +e
-  (
-    set -euo pipefail
-    "$fn"
-  ) >"$logfile" 2>&1 </dev/null
-  rc=$?
-  set -e
-  if ((rc != 0)); then
-    printf '✗ phase %s failed after %s (exit %d). Last lines of %s:\n' "$name" "$(since "$start")" "$rc" "$logfile" >&2
-    tail -n 30 "$logfile" | sed 's/^/    /' >&2
-    exit 1
-  fi
+  PHASE_LOGS=$WORK/logs phase "$name" "$fn"
   printf '%s\n' "$key" >"$stamp"
-  log "$(printf '%-24s %s' "$name" "$(since "$start")")"
 }
 
 output_exists() {
