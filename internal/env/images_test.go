@@ -10,7 +10,8 @@ import (
 // TestFakeUpImages: up says where its images came from, and an image it cannot have
 // stops it before it makes anything.
 func TestFakeUpImages(t *testing.T) {
-	f := newFakeEnv(t, nil, "img", "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+	mirror := "mirrors:\n- registry: a.test\n  remoteURL: http://up-a.test:5000\nlocalRegistry:\n  enabled: false\n"
+	f := newFakeEnv(t, nil, "img", mirror)
 	f.up()
 	if !strings.Contains(f.log.String(), "Images "+fakeRegistryImage+" (on this machine)") {
 		t.Errorf("progress:\n%s\nwant the registry image said to be on this machine", f.log)
@@ -18,11 +19,19 @@ func TestFakeUpImages(t *testing.T) {
 
 	engine := dockerfake.New()
 	t.Cleanup(engine.Close)
-	pulled := newFakeEnv(t, engine, "img2", "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+	pulled := newFakeEnv(t, engine, "img2", mirror)
 	engine.AllowPull(fakeRegistryImage, dockerfake.Image{Registry: true, Volumes: []string{"/var/lib/registry"}})
 	pulled.up()
 	if !strings.Contains(pulled.log.String(), "Images "+fakeRegistryImage+" (pulled)") {
 		t.Errorf("progress:\n%s\nwant the registry image said to be pulled", pulled.log)
+	}
+
+	// No mirror and no local registry: the registry image is not needed.
+	none := dockerfake.New()
+	t.Cleanup(none.Close)
+	n := newFakeEnv(t, none, "img4", "mirrors: []\nlocalRegistry:\n  enabled: false\n")
+	if _, err := n.env.Up(n.ctx()); err != nil {
+		t.Fatalf("up of an environment that runs no registry, without the registry image: %v", err)
 	}
 
 	offline := dockerfake.New()

@@ -249,9 +249,15 @@ func (e *Env) upLocal(ctx context.Context, res *UpResult) error {
 // made, and says where each came from: already there (built, loaded by kdev cache
 // import, or pulled by an earlier run), or pulled now.
 func (e *Env) ensureImages(ctx context.Context) error {
-	refs := []string{e.Config.Images.Registry}
+	var refs []string
+	if len(e.Config.Mirrors) > 0 || e.Config.LocalRegistry.On() {
+		refs = append(refs, e.Config.Images.Registry)
+	}
 	if e.Kind != nil {
 		refs = append(refs, e.Config.Images.Node)
+	}
+	if len(refs) == 0 {
+		return nil
 	}
 	done := e.Progress.Step("Images")
 	var said []string
