@@ -163,7 +163,7 @@ func (e *Env) warnUnreachable(ctx context.Context, obs *cluster.Observed, res *U
 			proxied[m.Registry] = true
 		}
 	}
-	down, err := cluster.ProbeUpstreams(ctx, obs.ControlPlaneNode(), e.upstreams(proxied))
+	down, err := cluster.ProbeUpstreams(ctx, obs.ControlPlaneNode(), e.upstreams(proxied), e.Config.ProbeTimeout())
 	if err != nil {
 		e.Progress.Warn("could not probe the upstreams: " + firstLine(err))
 		return
