@@ -207,7 +207,8 @@ func (e *Env) createCluster(ctx context.Context) (*cluster.Observed, error) {
 
 // hosts lists the hosts.toml every node gets: one per mirror, and the local registry
 // under both names a user may push to (localhost:<port> and its in-network name).
-// A fallback to an HTTPS upstream trusts the authorities its mirror trusts.
+// Each mirror's authorities go with it, whatever its policy: the probe from a node
+// trusts them; a fallback to an HTTPS upstream trusts them too.
 func (e *Env) hosts() ([]templates.Hosts, error) {
 	cfg := e.Config
 	var hs []templates.Hosts
@@ -215,13 +216,12 @@ func (e *Env) hosts() ([]templates.Hosts, error) {
 		h := templates.Hosts{Registry: m.Registry, Mirror: registry.MirrorEndpoint(m), Server: m.RemoteURL}
 		if m.Policy == config.PolicyStrict {
 			h.Server, h.Strict = h.Mirror, true
-		} else if strings.HasPrefix(m.RemoteURL, "https://") {
-			ca, err := cfg.CABundle(m)
-			if err != nil {
-				return nil, err
-			}
-			h.CA = string(ca)
 		}
+		ca, err := cfg.CABundle(m)
+		if err != nil {
+			return nil, err
+		}
+		h.CA = string(ca)
 		hs = append(hs, h)
 	}
 	if cfg.LocalRegistry.On() {
@@ -234,8 +234,8 @@ func (e *Env) hosts() ([]templates.Hosts, error) {
 }
 
 // upstreams are the upstreams of the mirrors of the registries in only (all when nil),
-// as their mirrors reach them: with the authorities written into the nodes (for an
-// HTTPS fallback) and the mirrors' proxy.
+// as their mirrors reach them: with the authorities written into the nodes and the
+// mirrors' proxy.
 func (e *Env) upstreams(only map[string]bool) []cluster.Upstream {
 	cas := map[string]string{}
 	if hs, err := e.hosts(); err == nil {
