@@ -39,6 +39,10 @@ type Hub struct {
 	// CA is the authority of the three listeners' certificate, PEM.
 	CA []byte
 
+	// Routes maps each listener's host:port, by name, to its address: what a proxy
+	// needs to be the way to the hub (with Domain set; nothing resolves the names).
+	Routes map[string]string
+
 	tok *tokenServer
 	// seed serves the same storage over plain HTTP on loopback, without auth or
 	// redirects, for the test to push its images.
@@ -49,15 +53,25 @@ type Hub struct {
 // HubOptions shape a Hub. With Users, the token server asks for basic auth as Docker
 // Hub does for a private repository: a wrong password is refused with 401, and an
 // anonymous token grants nothing.
+//
+// With Domain, the three are named registry.<Domain>, auth.<Domain> and cdn.<Domain>
+// (the certificate is for *.<Domain>), as Docker Hub's are in one domain:
+// distribution's proxy asks a token server only on its upstream's host or in its
+// upstream's domain, never on another port of an IP address.
 type HubOptions struct {
-	Users map[string]string
+	Users  map[string]string
+	Domain string
 }
 
 // StartHub starts a Hub listening on ip (a Docker network's gateway, which the
 // network's containers reach) and stops it when the test ends.
 func StartHub(t *testing.T, ip netip.Addr, opts HubOptions) *Hub {
 	t.Helper()
-	caPEM, certPEM, keyPEM := issue(t, "hub.kdev.test", ip)
+	certName := "hub.kdev.test"
+	if opts.Domain != "" {
+		certName = "*." + opts.Domain
+	}
+	caPEM, certPEM, keyPEM := issue(t, certName, ip)
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
@@ -69,9 +83,18 @@ func StartHub(t *testing.T, ip netip.Addr, opts HubOptions) *Hub {
 		}
 		return l
 	}
+	h := &Hub{Service: "registry.hub.kdev.test", CA: caPEM, Routes: map[string]string{}}
+	host := func(l net.Listener, name string) string {
+		if opts.Domain == "" {
+			return l.Addr().String()
+		}
+		_, port, _ := net.SplitHostPort(l.Addr().String())
+		hp := name + "." + opts.Domain + ":" + port
+		h.Routes[hp] = l.Addr().String()
+		return hp
+	}
 	regL, tokL, blobL := listen(), listen(), listen()
-	h := &Hub{URL: "https://" + regL.Addr().String(), TokenURL: "https://" + tokL.Addr().String() + "/token",
-		BlobURL: "https://" + blobL.Addr().String(), Service: "registry.hub.kdev.test", CA: caPEM}
+	h.URL, h.TokenURL, h.BlobURL = "https://"+host(regL, "registry"), "https://"+host(tokL, "auth")+"/token", "https://"+host(blobL, "cdn")
 
 	h.tok = newTokenServer(t, h.Service, opts.Users)
 	dir := t.TempDir()
