@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"strings"
 	"text/template"
 )
 
@@ -28,8 +29,10 @@ type Hosts struct {
 	// fallback policy, the mirror itself under strict.
 	Server string
 	Strict bool
-	// CA is a PEM bundle containerd trusts for Server (an HTTPS upstream with a
-	// private authority), written beside the hosts.toml as CAFile.
+	// CA is the PEM bundle of authorities the registry's mirror trusts beyond the
+	// public ones, written beside the hosts.toml as CAFileName for every mirror that has
+	// one: the probe from a node trusts what the mirror trusts. containerd is pointed at
+	// it only where it talks to an HTTPS upstream itself (ServerCAPath).
 	CA string
 }
 
@@ -42,6 +45,15 @@ func (h Hosts) CAPath() string {
 		return ""
 	}
 	return CertsDir + "/" + h.Registry + "/" + CAFileName
+}
+
+// ServerCAPath is CAPath where containerd goes to an HTTPS upstream itself (a fallback),
+// "" elsewhere: a strict registry's server is its mirror, over plain HTTP.
+func (h Hosts) ServerCAPath() string {
+	if h.Strict || !strings.HasPrefix(h.Server, "https://") {
+		return ""
+	}
+	return h.CAPath()
 }
 
 // HostsTOML renders a hosts.toml.

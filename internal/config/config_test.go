@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const header = "apiVersion: kdev.dev/v1alpha1\nkind: Environment\n"
@@ -70,6 +71,27 @@ cluster:
 	}
 }
 
+// TestProbeTimeout: the node probe waits 10 s for an upstream unless kdev.yaml says
+// otherwise, up to 2 minutes.
+func TestProbeTimeout(t *testing.T) {
+	if d := Default().ProbeTimeout(); d != 10*time.Second {
+		t.Errorf("default probe timeout %s, want 10s", d)
+	}
+	for body, want := range map[string]time.Duration{
+		"upstreamProbeTimeout: 1m30s\n": 90 * time.Second,
+		"upstreamProbeTimeout: 500ms\n": 500 * time.Millisecond,
+		"upstreamProbeTimeout: 2m\n":    2 * time.Minute,
+	} {
+		e, err := Parse("kdev.yaml", []byte(header+body))
+		if err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+		if d := e.ProbeTimeout(); d != want {
+			t.Errorf("%q: probe timeout %s, want %s", body, d, want)
+		}
+	}
+}
+
 func TestParseEmptyMirrorListMeansNone(t *testing.T) {
 	e, err := Parse("kdev.yaml", []byte(header+"mirrors: []\n"))
 	if err != nil {
@@ -123,6 +145,11 @@ func TestParseErrorsNameFieldAndLine(t *testing.T) {
 		{"boolean key", "mirrors:\n  - registry: a.io\n    true: 1\n", 5, `key "true" is not a string`},
 		{"list as a key", "? [a]\n: 1\n", 3, "a key is a list or a map"},
 		{"bad name", "name: My_Env\n", 3, "name: \"My_Env\" is not a valid name"},
+		{"probe timeout without a unit", "upstreamProbeTimeout: 10\n", 3, `upstreamProbeTimeout: "10" is not a duration`},
+		{"probe timeout zero", "upstreamProbeTimeout: 0s\n", 3, "upstreamProbeTimeout: 0s must be positive"},
+		{"probe timeout negative", "upstreamProbeTimeout: -5s\n", 3, "upstreamProbeTimeout: -5s must be positive"},
+		{"probe timeout too long", "upstreamProbeTimeout: 2m1s\n", 3, "upstreamProbeTimeout: 2m1s is longer than 2m0s"},
+		{"probe timeout empty", "upstreamProbeTimeout: ''\n", 3, "upstreamProbeTimeout: is empty"},
 		{"credentials without password", "mirrors:\n  - registry: docker.io\n    credentials:\n      username: me\n", 6, "exactly one of passwordFile and passwordEnv"},
 	}
 	for _, tc := range tests {

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"time"
+
 	kinddefaults "sigs.k8s.io/kind/pkg/apis/config/defaults"
 )
 
@@ -13,6 +15,11 @@ const (
 	// kubelet's own default pulls one image at a time, so a pod's images, and pods
 	// started together, wait in one queue even when every layer is in the cache.
 	DefaultParallelImagePulls = 5
+	// DefaultProbeTimeout is how long the probe from a node waits for an upstream: a
+	// registry that takes 5 s for /v2/ is slow, not dead. MaxProbeTimeout bounds it, as
+	// up waits for it once per run.
+	DefaultProbeTimeout = 10 * time.Second
+	MaxProbeTimeout     = 2 * time.Minute
 )
 
 // DefaultNodeImage is the node image of the kind library kdev is built with.
@@ -80,6 +87,9 @@ func (e *Environment) applyDefaults() {
 	}
 	if e.LocalRegistry.Port == 0 {
 		e.LocalRegistry.Port = DefaultLocalPort
+	}
+	if e.UpstreamProbeTimeout == "" {
+		e.UpstreamProbeTimeout = DefaultProbeTimeout.String()
 	}
 	if e.Cluster.ParallelImagePulls == 0 {
 		e.Cluster.ParallelImagePulls = DefaultParallelImagePulls

@@ -13,7 +13,7 @@ var integerFields = []string{"localRegistry.port", "cluster.workers", "cluster.p
 
 // defaultedFields take a default when absent; written empty (or 0), they are a mistake,
 // not a request for the default: `name: ""` must not act on the default environment.
-var defaultedFields = []string{"name", "network.name", "images.registry", "images.node", "localRegistry.port", "cluster.parallelImagePulls"}
+var defaultedFields = []string{"name", "network.name", "images.registry", "images.node", "localRegistry.port", "cluster.parallelImagePulls", "upstreamProbeTimeout"}
 
 // checkTree holds the document to what the decoder cannot see: every mapping key is a
 // string, integer fields hold integers, and defaulted fields are not written empty.

@@ -2,6 +2,8 @@
 // defaults and their validation. It does no I/O beyond reading the file it is given.
 package config
 
+import "time"
+
 // APIVersion and Kind identify a kdev.yaml document.
 const (
 	APIVersion = "kdev.dev/v1alpha1"
@@ -32,8 +34,22 @@ type Environment struct {
 	// upstream, beside the public ones: a company's TLS-inspecting proxy, a private
 	// registry's own CA.
 	CAFiles []string `yaml:"caFiles,omitempty" json:"caFiles,omitempty"`
+	// UpstreamProbeTimeout is how long up's and doctor's probe from a node waits for
+	// each upstream's /v2/ (a Go duration: 10s, 1m30s) before calling it unreachable;
+	// an answer after SlowUpstream is reported as slow. Default DefaultProbeTimeout.
+	UpstreamProbeTimeout string `yaml:"upstreamProbeTimeout" json:"upstreamProbeTimeout"`
 	// Caches bound this environment's mirror caches; nil: no bound.
 	Caches *Caches `yaml:"caches,omitempty" json:"caches,omitempty"`
+}
+
+// ProbeTimeout is UpstreamProbeTimeout as a duration (the default when it does not
+// parse, which Validate refuses).
+func (e *Environment) ProbeTimeout() time.Duration {
+	d, err := time.ParseDuration(e.UpstreamProbeTimeout)
+	if err != nil || d <= 0 {
+		return DefaultProbeTimeout
+	}
+	return d
 }
 
 // Caches bound the caches of an environment's mirrors.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // nameRE is what Docker and kind accept in the names kdev derives from the environment's.
@@ -120,6 +121,9 @@ func (e *Environment) Validate() error {
 	if p := e.Cluster.ParallelImagePulls; p < 1 || p > 32 {
 		return bad("cluster.parallelImagePulls", "%d is out of range 1-32 (1 pulls one image at a time)", p)
 	}
+	if err := checkProbeTimeout(e.UpstreamProbeTimeout); err != nil {
+		return bad("upstreamProbeTimeout", "%v", err)
+	}
 	for i, f := range e.CAFiles {
 		if strings.TrimSpace(f) == "" {
 			return bad(fmt.Sprintf("caFiles[%d]", i), "is blank: give the path of a PEM file")
@@ -129,6 +133,20 @@ func (e *Environment) Validate() error {
 		if _, err := ParseSize(c.MaxSize); err != nil {
 			return bad("caches.maxSize", "%v", err)
 		}
+	}
+	return nil
+}
+
+// checkProbeTimeout accepts a positive Go duration up to MaxProbeTimeout.
+func checkProbeTimeout(v string) error {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a duration: write a number with its unit, such as 10s or 1m", v)
+	case d <= 0:
+		return fmt.Errorf("%s must be positive", v)
+	case d > MaxProbeTimeout:
+		return fmt.Errorf("%s is longer than %s: up waits this long for an upstream that does not answer", v, MaxProbeTimeout)
 	}
 	return nil
 }

@@ -106,10 +106,10 @@ func StartTLSRegistry(t *testing.T, api docker.API, image, name, net string) *TL
 
 var loopbackAddr = netip.MustParseAddr("127.0.0.1")
 
-// issue makes a private authority and a serving certificate it signs for host and
-// 127.0.0.1, and returns the authority's certificate, the serving certificate and its
-// key, PEM.
-func issue(t *testing.T, host string) (caPEM, certPEM, keyPEM []byte) {
+// issue makes a private authority and a serving certificate it signs for host,
+// 127.0.0.1 and ips, and returns the authority's certificate, the serving certificate
+// and its key, PEM.
+func issue(t *testing.T, host string, ips ...netip.Addr) (caPEM, certPEM, keyPEM []byte) {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -127,9 +127,13 @@ func issue(t *testing.T, host string) (caPEM, certPEM, keyPEM []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	addrs := []net.IP{net.IPv4(127, 0, 0, 1)}
+	for _, ip := range ips {
+		addrs = append(addrs, ip.AsSlice())
+	}
 	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: host},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		DNSNames: []string{host}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames: []string{host}, IPAddresses: addrs,
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
 	if err != nil {

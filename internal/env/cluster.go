@@ -164,7 +164,7 @@ func (e *Env) warnUnreachable(ctx context.Context, obs *cluster.Observed, res *U
 			proxied[m.Registry] = true
 		}
 	}
-	down, err := cluster.ProbeUpstreams(ctx, obs.ControlPlaneNode(), e.upstreams(proxied))
+	down, err := cluster.ProbeUpstreams(ctx, obs.ControlPlaneNode(), e.upstreams(proxied), e.Config.ProbeTimeout())
 	if err != nil {
 		e.Progress.Warn("could not probe the upstreams: " + firstLine(err))
 		return
@@ -210,8 +210,8 @@ func (e *Env) createCluster(ctx context.Context) (*cluster.Observed, error) {
 func (e *Env) hosts() ([]templates.Hosts, error) { return plan.Hosts(e.Config) }
 
 // upstreams are the upstreams of the mirrors of the registries in only (all when nil),
-// as their mirrors reach them: with the authorities written into the nodes (for an
-// HTTPS fallback) and the mirrors' proxy.
+// as their mirrors reach them: with the authorities written into the nodes and the
+// mirrors' proxy.
 func (e *Env) upstreams(only map[string]bool) []cluster.Upstream {
 	cas := map[string]string{}
 	if hs, err := e.hosts(); err == nil {

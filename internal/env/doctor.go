@@ -91,7 +91,7 @@ func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
 	for _, n := range obs.NodeList() {
 		fs = append(fs, e.doctorNode(ctx, n, nw, files)...)
 	}
-	if down, err := cluster.ProbeUpstreams(ctx, obs.ControlPlaneNode(), e.upstreams(nil)); err == nil {
+	if down, err := cluster.ProbeUpstreams(ctx, obs.ControlPlaneNode(), e.upstreams(nil), e.Config.ProbeTimeout()); err == nil {
 		for _, m := range cfg.Mirrors {
 			why := down[m.RemoteURL]
 			// A slow upstream is reachable: it is said, not failed.

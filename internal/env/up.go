@@ -160,6 +160,7 @@ func (e *Env) upMirrors(ctx context.Context, res *UpResult, access map[string]re
 			e.Progress.Warn(fmt.Sprintf("mirror %s: its upstream answers again: back to proxy mode%s", r.Registry, since))
 		}
 	}
+	e.warnRefusedLogins(ctx, results, access)
 	return err
 }
 

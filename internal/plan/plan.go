@@ -7,7 +7,6 @@ package plan
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/config"
@@ -152,20 +151,20 @@ func localEndpoint(cfg *config.Environment) string {
 
 // Hosts lists the hosts.toml every node gets: one per mirror, and the local registry
 // under both names a user may push to (localhost:<port> and its in-network name).
-// A fallback to an HTTPS upstream trusts the authorities its mirror trusts.
+// Each mirror's authorities go with it, whatever its policy: the probe from a node
+// trusts them; a fallback to an HTTPS upstream trusts them too.
 func Hosts(cfg *config.Environment) ([]templates.Hosts, error) {
 	var hs []templates.Hosts
 	for _, m := range cfg.Mirrors {
 		h := templates.Hosts{Registry: m.Registry, Mirror: registry.MirrorEndpoint(m), Server: m.RemoteURL}
 		if m.Policy == config.PolicyStrict {
 			h.Server, h.Strict = h.Mirror, true
-		} else if strings.HasPrefix(m.RemoteURL, "https://") {
-			ca, err := cfg.CABundle(m)
-			if err != nil {
-				return nil, err
-			}
-			h.CA = string(ca)
 		}
+		ca, err := cfg.CABundle(m)
+		if err != nil {
+			return nil, err
+		}
+		h.CA = string(ca)
 		hs = append(hs, h)
 	}
 	if cfg.LocalRegistry.On() {
