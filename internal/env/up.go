@@ -34,7 +34,7 @@ type UpResult struct {
 // It only changes what differs, so a second run on an unchanged config changes nothing.
 func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 	cfg := e.Config
-	if e.Kind != nil {
+	if e.Cluster != nil {
 		// Everything up could reject is rejected before it creates anything.
 		if err := cluster.ValidateKind(cfg.Cluster); err != nil {
 			return nil, err
@@ -82,7 +82,7 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 	if err := e.upLocal(ctx, res); err != nil {
 		return res, err
 	}
-	if e.Kind != nil {
+	if e.Cluster != nil {
 		if err := e.upCluster(ctx, res); err != nil {
 			return res, err
 		}
