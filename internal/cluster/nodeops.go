@@ -65,24 +65,28 @@ func (k kindNode) ReadFile(ctx context.Context, path string) (string, error) {
 	return k.script(ctx, "", `cat "$1" 2>/dev/null || true`, path)
 }
 
-func (k kindNode) Resolve(ctx context.Context, hosts []string, localURL string) (Reach, error) {
+// resolveScript prints "ok <host>" or "fail <host>" per argument, then "ok local" or
+// "fail local" when localURL is not "".
+func resolveScript(localURL string) string {
 	s := `for h in "$@"; do getent hosts "$h" >/dev/null && echo "ok $h" || echo "fail $h"; done`
 	if localURL != "" {
 		s += "\n" + `curl -s -o /dev/null -m 3 ` + localURL + ` && echo "ok local" || echo "fail local"`
 	}
-	out, err := k.script(ctx, "", s, hosts...)
+	return s
+}
+
+func (k kindNode) Resolve(ctx context.Context, hosts []string, localURL string) (Reach, error) {
+	out, err := k.script(ctx, "", resolveScript(localURL), hosts...)
 	if err != nil {
 		return Reach{}, err
 	}
 	return parseReach(out, localURL != ""), nil
 }
 
-func (k kindNode) ProbeUpstreams(ctx context.Context, ups []Upstream) (map[string]string, error) {
-	if len(ups) == 0 {
-		return map[string]string{}, nil
-	}
-	// Every upstream at once, each in a subshell: "<http code> <seconds> <url>".
-	s := fmt.Sprintf(`while [ $# -ge 3 ]; do
+// probeScript asks every upstream (arguments by threes: URL, CA file, proxy
+// environment) at once, each in a subshell, and prints "<http code> <seconds> <url>".
+func probeScript() string {
+	return fmt.Sprintf(`while [ $# -ge 3 ]; do
   u=$1 ca=$2 envs=$3; shift 3
   (
     opt=""
@@ -94,12 +98,19 @@ func (k kindNode) ProbeUpstreams(ctx context.Context, ups []Upstream) (map[strin
   ) &
 done
 wait`, int(probeTimeout.Seconds()))
+}
+
+func (k kindNode) ProbeUpstreams(ctx context.Context, ups []Upstream) (map[string]string, error) {
+	if len(ups) == 0 {
+		return map[string]string{}, nil
+	}
+
 	var args, urls []string
 	for _, u := range ups {
 		args = append(args, u.URL, u.CAFile, strings.Join(u.Env, " "))
 		urls = append(urls, u.URL)
 	}
-	out, err := k.script(ctx, "", s, args...)
+	out, err := k.script(ctx, "", probeScript(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("probe upstreams: %w", err)
 	}
