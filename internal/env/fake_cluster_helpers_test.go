@@ -3,12 +3,10 @@ package env
 import (
 	"fmt"
 	"path"
-	"strings"
 	"testing"
 
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/cluster/clusterfake"
-	"github.com/kdev-dev/kdev/internal/registry"
 	"github.com/kdev-dev/kdev/templates"
 )
 
@@ -83,8 +81,3 @@ func (c *clusterEnv) upChangesNothing() {
 
 // hostsPath is where a registry's hosts.toml lives in a node.
 func hostsPath(reg string) string { return path.Join(templates.CertsDir, reg, "hosts.toml") }
-
-// mirrorHost is how nodes name a mirror.
-func (c *clusterEnv) mirrorHost(i int) string {
-	return strings.TrimPrefix(registry.MirrorEndpoint(c.mirror(i)), "http://")
-}
