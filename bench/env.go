@@ -16,7 +16,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
-	"sigs.k8s.io/kind/pkg/cluster/nodes"
 
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/docker"
@@ -216,7 +215,7 @@ func (b *bench) run(args ...string) (time.Duration, error) {
 }
 
 // controlPlane returns the cluster's control-plane node.
-func (b *bench) controlPlane(ctx context.Context) (nodes.Node, error) {
+func (b *bench) controlPlane(ctx context.Context) (cluster.Node, error) {
 	obs, err := cluster.New(nil).Observe(ctx, b.api, envName)
 	if err != nil || obs == nil {
 		return nil, fmt.Errorf("observe cluster: %v", err)
@@ -250,7 +249,7 @@ spec:
 }
 
 // deployAndWait applies the Deployments and returns the time until all are Available.
-func deployAndWait(ctx context.Context, cp nodes.Node, imgs []benchImage) (time.Duration, error) {
+func deployAndWait(ctx context.Context, cp cluster.Node, imgs []benchImage) (time.Duration, error) {
 	start := time.Now()
 	if out, err := cluster.Kubectl(ctx, cp, deployments(imgs), "apply", "-f", "-"); err != nil {
 		return 0, fmt.Errorf("apply: %w\n%s", err, out)

@@ -8,9 +8,6 @@ import (
 	"syscall"
 	"time"
 
-	"sigs.k8s.io/kind/pkg/cluster/nodes"
-	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
-
 	"github.com/kdev-dev/kdev/internal/cluster"
 )
 
@@ -88,7 +85,7 @@ func (b *bench) runOnce(ctx context.Context, sc scenario) (time.Duration, error)
 
 // pullTimes sums the kubelet's own pull times ("Successfully pulled image "x" in 1.2s
 // (3.4s including waiting)"), to tell the pulls from the rest of a run.
-func pullTimes(ctx context.Context, cp nodes.Node) string {
+func pullTimes(ctx context.Context, cp cluster.Node) string {
 	out, err := cluster.Kubectl(ctx, cp, "", "get", "events", "-A", "--field-selector", "reason=Pulled",
 		"-o", `jsonpath={range .items[*]}{.message}{"\n"}{end}`)
 	if err != nil {
@@ -120,7 +117,7 @@ func wireDirect(ctx context.Context, b *bench, urls map[string]string) error {
 		for _, u := range b.upstreams {
 			toml := fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", urls[u.registry], urls[u.registry])
 			path := "/etc/containerd/certs.d/" + u.registry + "/hosts.toml"
-			if _, err := cluster.Exec(ctx, n, toml, "sh", "-c", `mkdir -p "$(dirname "$1")" && cat > "$1"`, "sh", path); err != nil {
+			if err := n.WriteFile(ctx, path, toml); err != nil {
 				return err
 			}
 		}
@@ -135,8 +132,8 @@ func importArchive(ctx context.Context, b *bench, _ map[string]string) error {
 		return err
 	}
 	for _, n := range obs.NodeList() {
-		if err := nodeutils.LoadImageArchive(n, bytes.NewReader(b.archive)); err != nil {
-			return fmt.Errorf("import into %s: %w", n, err)
+		if err := cluster.LoadImageArchive(n, bytes.NewReader(b.archive)); err != nil {
+			return fmt.Errorf("import into %s: %w", n.Name(), err)
 		}
 	}
 	return nil

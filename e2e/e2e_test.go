@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	osexec "os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -237,11 +238,15 @@ func (s *suite) run(t *testing.T, name string, fn func(t *testing.T)) {
 	})
 }
 
+// exec runs a command in one of the cluster's nodes, as kind does (docker exec), and
+// returns its standard output: the suite's own probes, not kdev's node operations.
 func (s *suite) exec(node string, args ...string) (string, error) {
 	for _, n := range s.controlPlane().NodeList() {
-		if n.String() == node {
+		if n.Name() == node {
 			var out strings.Builder
-			err := n.Command(args[0], args[1:]...).SetStdout(&out).Run()
+			c := osexec.Command("docker", append([]string{"exec", node}, args...)...)
+			c.Stdout = &out
+			err := c.Run()
 			return out.String(), err
 		}
 	}

@@ -104,7 +104,7 @@ func (g *globals) environment(ctx context.Context) (*env.Env, *ui.Status, error)
 		return nil, nil, err
 	}
 	st := g.status()
-	return &env.Env{Config: cfg, Docker: api, Progress: st, Kind: cluster.New(st.Detail), Locks: locks, LockTimeout: g.lockTimeout, Proxy: proxy}, st, nil
+	return &env.Env{Config: cfg, Docker: api, Progress: st, Cluster: cluster.New(st.Detail), Locks: locks, LockTimeout: g.lockTimeout, Proxy: proxy}, st, nil
 }
 
 // proxy is the proxy the mirrors go through: kdev's environment, else the Docker

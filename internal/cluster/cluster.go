@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
-	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	kindexec "sigs.k8s.io/kind/pkg/exec"
 	"sigs.k8s.io/kind/pkg/log"
 )
@@ -47,13 +45,17 @@ func (k *Kind) Exists(name string) (bool, error) {
 	return false, nil
 }
 
-// Nodes returns the cluster's node containers.
-func (k *Kind) Nodes(name string) ([]nodes.Node, error) {
+// Nodes returns the cluster's nodes.
+func (k *Kind) Nodes(name string) ([]Node, error) {
 	ns, err := k.provider.ListNodes(name)
 	if err != nil {
 		return nil, fmt.Errorf("list nodes of cluster %q: %w", name, err)
 	}
-	return ns, nil
+	out := make([]Node, len(ns))
+	for i, n := range ns {
+		out[i] = kindNode{n: n}
+	}
+	return out, nil
 }
 
 // CreateOptions are what a new cluster is made from.
@@ -147,21 +149,15 @@ func (k *Kind) waitReady(ctx context.Context, name string, limit time.Duration) 
 	if err != nil {
 		return err
 	}
-	var cp nodes.Node
-	for _, n := range ns {
-		if r, err := n.Role(); err == nil && r == "control-plane" {
-			cp = n
-		}
-	}
+	cp := ControlPlane(ns)
 	if cp == nil {
 		return fmt.Errorf("cluster %q has no control-plane node", name)
 	}
 	logger{k}.emit(fmt.Sprintf("Waiting up to %s for the control plane to be Ready", limit))
 	deadline := time.Now().Add(limit)
 	for {
-		out, err := Kubectl(ctx, cp, "", "get", "nodes", "--selector=node-role.kubernetes.io/control-plane",
-			"-o=jsonpath={.items..status.conditions[?(@.type=='Ready')].status}")
-		if err == nil && strings.TrimSpace(out) != "" && !strings.Contains(out, "False") && !strings.Contains(out, "Unknown") {
+		out, err := controlPlaneReady(ctx, cp)
+		if err == nil && controlPlaneIsReady(out) {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -211,20 +207,6 @@ func (k *Kind) KubeConfig(name string) (string, error) {
 // CollectLogs exports the cluster's logs into dir, as `kind export logs` does.
 func (k *Kind) CollectLogs(name, dir string) error {
 	return k.provider.CollectLogs(name, dir)
-}
-
-// run executes a command in a node and returns its standard output; its error carries
-// what the command printed.
-func run(ctx context.Context, n nodes.Node, stdin string, cmd string, args ...string) (string, error) {
-	var out, errb bytes.Buffer
-	c := n.CommandContext(ctx, cmd, args...).SetStdout(&out).SetStderr(&errb)
-	if stdin != "" {
-		c.SetStdin(strings.NewReader(stdin))
-	}
-	if err := c.Run(); err != nil {
-		return out.String(), fmt.Errorf("%s: %s %s: %w: %s", n.String(), cmd, strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
-	}
-	return out.String(), nil
 }
 
 // withOutput adds what a failed command printed to kind's error, which hides it.

@@ -1,6 +1,12 @@
 package cluster
 
-import "testing"
+import (
+	"testing"
+
+	kinddefaults "sigs.k8s.io/kind/pkg/apis/config/defaults"
+
+	"github.com/kdev-dev/kdev/internal/config"
+)
 
 func TestParseConfigVersion(t *testing.T) {
 	for _, tc := range []struct {
@@ -20,5 +26,13 @@ func TestParseConfigVersion(t *testing.T) {
 				t.Fatalf("parseConfigVersion = %d, %v; want %d, error %v", got, err, tc.want, tc.err)
 			}
 		})
+	}
+}
+
+// TestDefaultNodeImageIsKinds: config spells out kind's default node image (config must
+// not import kind); a kind upgrade that changes it fails here rather than drifting.
+func TestDefaultNodeImageIsKinds(t *testing.T) {
+	if config.DefaultNodeImage != kinddefaults.Image {
+		t.Fatalf("config.DefaultNodeImage = %q; the kind module's default node image is %q: update internal/config/defaults.go", config.DefaultNodeImage, kinddefaults.Image)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/yaml"
 )
 
@@ -16,9 +15,6 @@ type LocalRegistryHosting struct {
 	HostFromClusterNetwork   string `json:"hostFromClusterNetwork,omitempty"`
 	Help                     string `json:"help,omitempty"`
 }
-
-// kubeconfigInNode is the admin kubeconfig kubeadm writes on every control-plane node.
-const kubeconfigInNode = "/etc/kubernetes/admin.conf"
 
 // ConfigMapYAML renders the local-registry-hosting ConfigMap in kube-public.
 func ConfigMapYAML(h LocalRegistryHosting) ([]byte, error) {
@@ -37,18 +33,18 @@ func ConfigMapYAML(h LocalRegistryHosting) ([]byte, error) {
 
 // ApplyLocalRegistryHosting applies the ConfigMap with the kubectl of a control-plane
 // node, so that kdev needs no Kubernetes client of its own.
-func ApplyLocalRegistryHosting(ctx context.Context, controlPlane nodes.Node, h LocalRegistryHosting) error {
+func ApplyLocalRegistryHosting(ctx context.Context, controlPlane Node, h LocalRegistryHosting) error {
 	doc, err := ConfigMapYAML(h)
 	if err != nil {
 		return err
 	}
-	if _, err := Kubectl(ctx, controlPlane, string(doc), "apply", "-f", "-"); err != nil {
+	if _, err := controlPlane.Kubectl(ctx, string(doc), "apply", "-f", "-"); err != nil {
 		return fmt.Errorf("apply the local-registry-hosting ConfigMap: %w", err)
 	}
 	return nil
 }
 
 // Kubectl runs kubectl in a control-plane node with the admin kubeconfig.
-func Kubectl(ctx context.Context, controlPlane nodes.Node, stdin string, args ...string) (string, error) {
-	return run(ctx, controlPlane, stdin, "kubectl", append([]string{"--kubeconfig", kubeconfigInNode}, args...)...)
+func Kubectl(ctx context.Context, controlPlane Node, stdin string, args ...string) (string, error) {
+	return controlPlane.Kubectl(ctx, stdin, args...)
 }

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -16,15 +15,15 @@ import (
 // a started node resumes its cluster, workloads included.
 func (o *Observed) Start(ctx context.Context, api docker.API) error {
 	for _, n := range o.nodes {
-		ins, err := api.ContainerInspect(ctx, n.String(), client.ContainerInspectOptions{})
+		ins, err := api.ContainerInspect(ctx, n.Name(), client.ContainerInspectOptions{})
 		if err != nil {
-			return fmt.Errorf("inspect node %s: %w", n, err)
+			return fmt.Errorf("inspect node %s: %w", n.Name(), err)
 		}
 		if st := ins.Container.State; st != nil && (st.Running || st.Restarting) {
 			continue
 		}
-		if _, err := api.ContainerStart(ctx, n.String(), client.ContainerStartOptions{}); err != nil {
-			return fmt.Errorf("start node %s: %w", n, err)
+		if _, err := api.ContainerStart(ctx, n.Name(), client.ContainerStartOptions{}); err != nil {
+			return fmt.Errorf("start node %s: %w", n.Name(), err)
 		}
 	}
 	return nil
@@ -36,11 +35,7 @@ func (o *Observed) Initialized(ctx context.Context) (bool, error) {
 	if o.cp == nil {
 		return false, nil
 	}
-	out, err := run(ctx, o.cp, "", "sh", "-c", `test -s "$1" && echo yes || echo no`, "sh", kubeconfigInNode)
-	if err != nil {
-		return false, err
-	}
-	return strings.TrimSpace(out) == "yes", nil
+	return o.cp.KubeconfigWritten(ctx)
 }
 
 // WaitAnswer waits, up to limit, for the API server to answer /readyz: the time a

@@ -13,7 +13,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
-	"sigs.k8s.io/kind/pkg/cluster/nodes"
 
 	"github.com/kdev-dev/kdev/internal/docker"
 )
@@ -39,8 +38,8 @@ type Observed struct {
 	// Ready is whether the API server answered /readyz; set by Ready.
 	Ready bool `json:"ready"`
 
-	nodes []nodes.Node
-	cp    nodes.Node
+	nodes []Node
+	cp    Node
 	// api is where this machine reaches the API server (host:port), "" when unpublished.
 	api string
 }
@@ -50,24 +49,42 @@ const roleLabel = "io.x-k8s.kind.role"
 
 // Observe describes the cluster's nodes; nil when it has none.
 func (k *Kind) Observe(ctx context.Context, api docker.API, name string) (*Observed, error) {
-	ns, err := k.Nodes(name)
-	if err != nil || len(ns) == 0 {
-		return nil, err
+	ns, err := k.provider.ListNodes(name)
+	if err != nil {
+		return nil, fmt.Errorf("list nodes of cluster %q: %w", name, err)
 	}
-	o := &Observed{Name: name, Running: true, State: StateRunning, nodes: ns}
+	wrapped := make([]Node, len(ns))
+	for i, n := range ns {
+		wrapped[i] = kindNode{n: n}
+	}
+	return ObserveNodes(ctx, api, name, wrapped)
+}
+
+// ObserveNodes describes a cluster from its nodes' containers; nil when it has none.
+// Each node's role is read from its container's label.
+func ObserveNodes(ctx context.Context, api docker.API, name string, ns []Node) (*Observed, error) {
+	if len(ns) == 0 {
+		return nil, nil
+	}
+	o := &Observed{Name: name, Running: true, State: StateRunning}
 	seen := map[string]bool{}
 	for _, n := range ns {
-		o.Nodes = append(o.Nodes, n.String())
-		ins, err := api.ContainerInspect(ctx, n.String(), client.ContainerInspectOptions{})
+		o.Nodes = append(o.Nodes, n.Name())
+		ins, err := api.ContainerInspect(ctx, n.Name(), client.ContainerInspectOptions{})
 		if err != nil {
-			return nil, fmt.Errorf("inspect node %s: %w", n, err)
+			return nil, fmt.Errorf("inspect node %s: %w", n.Name(), err)
 		}
 		c := ins.Container
-		// kind's own n.Role() runs `docker inspect` again for the same label.
+		// kind's own Role() runs `docker inspect` again for the same label.
 		var role string
 		if c.Config != nil {
 			role = c.Config.Labels[roleLabel]
 		}
+		if k, ok := n.(kindNode); ok {
+			k.role = role
+			n = k
+		}
+		o.nodes = append(o.nodes, n)
 		if c.State == nil || !c.State.Running {
 			o.Running = false
 		}
@@ -78,7 +95,7 @@ func (k *Kind) Observe(ctx context.Context, api docker.API, name string) (*Obser
 		}
 		switch role {
 		case "control-plane":
-			o.ControlPlane, o.cp = n.String(), n
+			o.ControlPlane, o.cp = n.Name(), n
 			if c.NetworkSettings != nil {
 				for nw := range c.NetworkSettings.Networks {
 					o.Networks = append(o.Networks, nw)
@@ -123,10 +140,10 @@ func (o *Observed) noteState(st *container.State) {
 }
 
 // NodeList returns the observed nodes, for wiring.
-func (o *Observed) NodeList() []nodes.Node { return o.nodes }
+func (o *Observed) NodeList() []Node { return o.nodes }
 
 // ControlPlaneNode returns the control-plane node, or nil.
-func (o *Observed) ControlPlaneNode() nodes.Node { return o.cp }
+func (o *Observed) ControlPlaneNode() Node { return o.cp }
 
 // CheckReady asks the API server for /readyz: through its published port when this
 // machine reaches it (a few milliseconds), else from inside the control-plane node.
@@ -138,16 +155,12 @@ func (o *Observed) CheckReady(ctx context.Context) error {
 		o.Ready = true
 		return nil
 	}
-	// curl is a third of kubectl's cost; /readyz is public unless anonymous access is
-	// off, and then kubectl asks with the admin's credentials.
-	script := `out=$(curl -sk -m 5 https://127.0.0.1:6443/readyz 2>/dev/null)
-if [ "$out" = ok ]; then echo ok; else kubectl --kubeconfig "$1" get --raw /readyz; fi`
-	out, err := run(ctx, o.cp, "", "sh", "-c", script, "sh", kubeconfigInNode)
+	out, err := o.cp.Readyz(ctx)
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(out) != "ok" {
-		return fmt.Errorf("the API server of %s is not ready: %s", o.Name, strings.TrimSpace(out))
+	if out != "ok" {
+		return fmt.Errorf("the API server of %s is not ready: %s", o.Name, out)
 	}
 	o.Ready = true
 	return nil

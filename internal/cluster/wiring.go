@@ -6,17 +6,14 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"strings"
 	"sync"
-
-	"sigs.k8s.io/kind/pkg/cluster/nodes"
 
 	"github.com/kdev-dev/kdev/internal/containerd"
 	"github.com/kdev-dev/kdev/templates"
 )
 
-// marker is in every hosts.toml that kdev writes, so that it removes only its own.
-const marker = "Written by kdev"
+// Marker is in every hosts.toml that kdev writes, so that it removes only its own.
+const Marker = "Written by kdev"
 
 // ErrConfigPath means a node's containerd does not read the hosts.toml files at all:
 // every pull there bypasses the mirrors, whatever the files say.
@@ -57,7 +54,7 @@ type NodeWiring struct {
 // Wire makes every node hold exactly the given files (and no stale file of kdev's), and
 // checks that containerd reads them. Nodes are handled in parallel; a node where
 // containerd ignores config_path fails with ErrConfigPath.
-func Wire(ctx context.Context, ns []nodes.Node, files []File) ([]NodeWiring, error) {
+func Wire(ctx context.Context, ns []Node, files []File) ([]NodeWiring, error) {
 	out := make([]NodeWiring, len(ns))
 	errs := make([]error, len(ns))
 	var wg sync.WaitGroup
@@ -68,27 +65,26 @@ func Wire(ctx context.Context, ns []nodes.Node, files []File) ([]NodeWiring, err
 	return out, errors.Join(errs...)
 }
 
-func wireNode(ctx context.Context, n nodes.Node, files []File) (NodeWiring, error) {
-	w := NodeWiring{Node: n.String()}
-	st, err := readNode(ctx, n, files)
+func wireNode(ctx context.Context, n Node, files []File) (NodeWiring, error) {
+	w := NodeWiring{Node: n.Name()}
+	st, err := n.ReadWiring(ctx, paths(files))
 	if err != nil {
 		return w, err
 	}
 	if st.Containerd.Err != nil {
-		return w, fmt.Errorf("node %s: %w", n, st.Containerd.Err)
+		return w, fmt.Errorf("node %s: %w", n.Name(), st.Containerd.Err)
 	}
 	if !st.Containerd.Reads {
-		return w, fmt.Errorf("node %s: %w: %s; so pulls bypass the mirrors: recreate the cluster with `kdev up --recreate`", n, ErrConfigPath, st.Containerd.Why)
+		return w, fmt.Errorf("node %s: %w: %s; so pulls bypass the mirrors: recreate the cluster with `kdev up --recreate`", n.Name(), ErrConfigPath, st.Containerd.Why)
 	}
-	have, ours := st.have, st.ours
+	have, ours := st.Files, st.Ours
 	want := map[string]bool{}
 	for _, f := range files {
 		want[f.Path] = true
 		if have[f.Path] == f.Content {
 			continue
 		}
-		script := `mkdir -p "$(dirname "$1")" && cat > "$1.kdev" && mv "$1.kdev" "$1"`
-		if _, err := run(ctx, n, f.Content, "sh", "-c", script, "sh", f.Path); err != nil {
+		if err := n.WriteFile(ctx, f.Path, f.Content); err != nil {
 			return w, fmt.Errorf("write %s: %w", f.Path, err)
 		}
 		w.Written = append(w.Written, f.Path)
@@ -97,7 +93,7 @@ func wireNode(ctx context.Context, n nodes.Node, files []File) (NodeWiring, erro
 		if want[p] {
 			continue
 		}
-		if _, err := run(ctx, n, "", "rm", "-f", p); err != nil {
+		if err := n.RemoveFile(ctx, p); err != nil {
 			return w, fmt.Errorf("remove %s: %w", p, err)
 		}
 		w.Removed = append(w.Removed, p)
@@ -118,67 +114,11 @@ type Containerd struct {
 	Err error
 }
 
-type nodeState struct {
-	have       map[string]string
-	ours       []string
-	Containerd Containerd
-}
-
-// readNode reads, in one exec, the current content of files, the paths of every
-// hosts.toml kdev wrote, and containerd's version and effective configuration.
-func readNode(ctx context.Context, n nodes.Node, files []File) (nodeState, error) {
-	script := `for f in "$@"; do printf '\036F %s\n' "$f"; cat "$f" 2>/dev/null; done
-printf '\036OURS\n'; grep -l '` + marker + `' ` + templates.CertsDir + `/*/hosts.toml 2>/dev/null; ls ` + templates.CertsDir + `/*/` + templates.CAFileName + ` 2>/dev/null
-printf '\036VERSION\n'; containerd --version 2>&1
-printf '\036CONFIG\n'; containerd config dump 2>/dev/null`
-	args := []string{"-c", script, "sh"}
-	for _, f := range files {
-		args = append(args, f.Path)
+// paths are the files' paths.
+func paths(files []File) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Path
 	}
-	out, err := run(ctx, n, "", "sh", args...)
-	if err != nil && !strings.Contains(out, "\036CONFIG\n") {
-		return nodeState{}, fmt.Errorf("read containerd wiring: %w", err)
-	}
-	st := nodeState{have: map[string]string{}}
-	var version, dump string
-	for _, sec := range strings.Split(out, "\036")[1:] {
-		head, body, _ := strings.Cut(sec, "\n")
-		switch {
-		case strings.HasPrefix(head, "F "):
-			st.have[strings.TrimPrefix(head, "F ")] = body
-		case head == "OURS":
-			st.ours = strings.Fields(body)
-		case head == "VERSION":
-			version = strings.TrimSpace(body)
-		case head == "CONFIG":
-			dump = body
-		}
-	}
-	st.Containerd = readContainerd(dump, version)
-	return st, nil
-}
-
-func readContainerd(dump, version string) Containerd {
-	if strings.TrimSpace(dump) == "" {
-		return Containerd{Err: fmt.Errorf("`containerd config dump` printed nothing (containerd says %q): is containerd's config valid?", version)}
-	}
-	reg, err := containerd.Parse([]byte(dump), version)
-	if err != nil {
-		return Containerd{Err: fmt.Errorf("read containerd's configuration: %w", err)}
-	}
-	c := Containerd{Registry: reg}
-	c.Reads, c.Why = reg.Reads(templates.CertsDir)
-	return c
-}
-
-// ReadWiring returns the content of files on a node ("" when absent) and whether its
-// containerd reads them: what doctor inspects.
-func ReadWiring(ctx context.Context, n nodes.Node, files []File) (map[string]string, Containerd, error) {
-	st, err := readNode(ctx, n, files)
-	return st.have, st.Containerd, err
-}
-
-// Exec runs a command in a node and returns its standard output.
-func Exec(ctx context.Context, n nodes.Node, stdin, cmd string, args ...string) (string, error) {
-	return run(ctx, n, stdin, cmd, args...)
+	return out
 }

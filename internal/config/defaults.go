@@ -1,10 +1,6 @@
 package config
 
-import (
-	"time"
-
-	kinddefaults "sigs.k8s.io/kind/pkg/apis/config/defaults"
-)
+import "time"
 
 // Defaults for an environment without a kdev.yaml, or for the fields it leaves out.
 const (
@@ -22,8 +18,10 @@ const (
 	MaxProbeTimeout     = 2 * time.Minute
 )
 
-// DefaultNodeImage is the node image of the kind library kdev is built with.
-const DefaultNodeImage = kinddefaults.Image
+// DefaultNodeImage is the node image of the kind library kdev is built with. It is
+// written out here because only internal/cluster imports kind (and cluster imports
+// config); TestDefaultNodeImageIsKinds there fails when a kind upgrade changes it.
+const DefaultNodeImage = "kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5"
 
 // knownRemotes maps a registry host to the URL its mirror fetches from, where the
 // two differ or where a host is mirrored by default.

@@ -45,7 +45,7 @@ func (e *Env) ExportCaches(ctx context.Context, w io.Writer, o ExportOptions) (*
 // imagesToExport are the images kdev runs, which must be on this machine.
 func (e *Env) imagesToExport(ctx context.Context) ([]string, error) {
 	refs := []string{e.Config.Images.Registry}
-	if e.Kind != nil {
+	if e.Cluster != nil {
 		refs = append(refs, e.Config.Images.Node)
 	}
 	for _, ref := range refs {

@@ -17,10 +17,10 @@ var ErrNoCluster = errors.New("no running cluster")
 // mirror that fails, it runs doctor and names the likely cause.
 func (e *Env) Check(ctx context.Context) ([]verify.Result, error) {
 	cfg := e.Config
-	if e.Kind == nil {
+	if e.Cluster == nil {
 		return nil, ErrNoCluster
 	}
-	obs, err := e.Kind.Observe(ctx, e.Docker, cfg.Name)
+	obs, err := e.Cluster.Observe(ctx, e.Docker, cfg.Name)
 	if err != nil {
 		return nil, err
 	}

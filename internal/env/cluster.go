@@ -27,7 +27,7 @@ const localRegistryHelp = "https://github.com/kdev-dev/kdev#local-registry"
 
 func (e *Env) upCluster(ctx context.Context, res *UpResult) error {
 	cfg := e.Config
-	obs, err := e.Kind.Observe(ctx, e.Docker, cfg.Name)
+	obs, err := e.Cluster.Observe(ctx, e.Docker, cfg.Name)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (e *Env) upCluster(ctx context.Context, res *UpResult) error {
 			return err
 		}
 		if obs == nil {
-			if err := e.Kind.Delete(cfg.Name); err != nil {
+			if err := e.Cluster.Delete(cfg.Name); err != nil {
 				return err
 			}
 		}
@@ -106,7 +106,7 @@ func (e *Env) revive(ctx context.Context, obs *cluster.Observed, res *UpResult) 
 		err := obs.Start(ctx, e.Docker)
 		res.Changed = true
 		if err == nil {
-			obs, err = e.Kind.Observe(ctx, e.Docker, name)
+			obs, err = e.Cluster.Observe(ctx, e.Docker, name)
 		}
 		if err == nil && obs == nil {
 			err = fmt.Errorf("cluster %s disappeared while it was started", name)
@@ -164,7 +164,7 @@ func (e *Env) warnUnreachable(ctx context.Context, obs *cluster.Observed, res *U
 			proxied[m.Registry] = true
 		}
 	}
-	down, err := cluster.ProbeUpstreams(ctx, obs.ControlPlaneNode(), e.upstreams(proxied), e.Config.ProbeTimeout())
+	down, err := obs.ControlPlaneNode().ProbeUpstreams(ctx, e.upstreams(proxied), e.Config.ProbeTimeout())
 	if err != nil {
 		e.Progress.Warn("could not probe the upstreams: " + firstLine(err))
 		return
@@ -196,11 +196,11 @@ func (e *Env) createCluster(ctx context.Context) (*cluster.Observed, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := e.Kind.Create(ctx, cluster.CreateOptions{Name: cfg.Name, Network: cfg.Network.Name,
+		if err := e.Cluster.Create(ctx, cluster.CreateOptions{Name: cfg.Name, Network: cfg.Network.Name,
 			NodeImage: cfg.Images.Node, KindConfig: raw, Wait: e.wait()}); err != nil {
 			return nil, err
 		}
-		return e.Kind.Observe(ctx, e.Docker, cfg.Name)
+		return e.Cluster.Observe(ctx, e.Docker, cfg.Name)
 	}()
 	done(title, err)
 	return obs, err

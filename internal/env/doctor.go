@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
-	"sigs.k8s.io/kind/pkg/cluster/nodes"
 
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/network"
@@ -72,10 +71,10 @@ func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
 			"networks "+strings.Join(o.Networks, ", "), "run kdev up to re-attach it: nodes cannot reach a mirror off their network"))
 	}
 
-	if e.Kind == nil {
+	if e.Cluster == nil {
 		return fs, nil
 	}
-	obs, err := e.Kind.Observe(ctx, e.Docker, cfg.Name)
+	obs, err := e.Cluster.Observe(ctx, e.Docker, cfg.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +90,7 @@ func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
 	for _, n := range obs.NodeList() {
 		fs = append(fs, e.doctorNode(ctx, n, nw, files)...)
 	}
-	if down, err := cluster.ProbeUpstreams(ctx, obs.ControlPlaneNode(), e.upstreams(nil), e.Config.ProbeTimeout()); err == nil {
+	if down, err := obs.ControlPlaneNode().ProbeUpstreams(ctx, e.upstreams(nil), e.Config.ProbeTimeout()); err == nil {
 		for _, m := range cfg.Mirrors {
 			why := down[m.RemoteURL]
 			// A slow upstream is reachable: it is said, not failed.
@@ -106,37 +105,42 @@ func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
 	return fs, nil
 }
 
-// doctorNode checks one node in two execs: name resolution of every mirror and the
-// local registry, then (cluster.ReadWiring) whether containerd reads hosts.toml, and each one.
-func (e *Env) doctorNode(ctx context.Context, n nodes.Node, nw *network.Info, files []cluster.File) []Finding {
+// doctorNode checks one node in two operations: name resolution of every mirror and
+// the local registry, then whether containerd reads hosts.toml, and each one.
+func (e *Env) doctorNode(ctx context.Context, n cluster.Node, nw *network.Info, files []cluster.File) []Finding {
 	cfg := e.Config
-	node := n.String()
+	node := n.Name()
 	fs := []Finding{finding("node "+node+" attached to network "+cfg.Network.Name, slices.Contains(nw.Containers, node), "", "", "run kdev down and kdev up")}
 	var names []string
 	for _, m := range cfg.Mirrors {
 		names = append(names, registry.MirrorName(m))
 	}
-	script := `for h in "$@"; do getent hosts "$h" >/dev/null && echo "ok $h" || echo "fail $h"; done`
+	localURL := ""
 	if cfg.LocalRegistry.On() {
-		script += "\n" + `curl -s -o /dev/null -m 3 http://` + registry.LocalName(cfg.Name) + `:5000/v2/ && echo "ok local" || echo "fail local"`
+		localURL = "http://" + registry.LocalName(cfg.Name) + ":5000/v2/"
 	}
-	out, err := cluster.Exec(ctx, n, "", "sh", append([]string{"-c", script, "sh"}, names...)...)
+	reach, err := n.Resolve(ctx, names, localURL)
 	if err != nil {
 		return append(fs, Finding{Item: "exec in node " + node, Node: node, Detail: err.Error(), Fix: "is the node running? kdev up re-creates a broken cluster"})
 	}
 	for _, m := range cfg.Mirrors {
 		name := registry.MirrorName(m)
-		fs = append(fs, nodeFinding(node, m.Registry, "mirror name "+name+" resolves in node "+node, strings.Contains(out, "ok "+name+"\n"),
+		fs = append(fs, nodeFinding(node, m.Registry, "mirror name "+name+" resolves in node "+node, reach.Resolves[name],
 			"Docker's DNS does not know it: the mirror is stopped or not on the node's network; run kdev up"))
 	}
 	if cfg.LocalRegistry.On() {
-		fs = append(fs, nodeFinding(node, "", "local registry reachable from node "+node, strings.Contains(out, "ok local"), "run kdev up"))
+		fs = append(fs, nodeFinding(node, "", "local registry reachable from node "+node, reach.Local, "run kdev up"))
 	}
-	have, ctrd, err := cluster.ReadWiring(ctx, n, files)
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.Path
+	}
+	w, err := n.ReadWiring(ctx, paths)
 	if err != nil {
 		return append(fs, Finding{Item: "read containerd config in " + node, Node: node, Detail: err.Error()})
 	}
-	fs = append(fs, containerdFinding(node, ctrd))
+	have := w.Files
+	fs = append(fs, containerdFinding(node, w.Containerd))
 	for _, f := range files {
 		reg := path.Base(path.Dir(f.Path)) // certs.d/<registry>/hosts.toml
 		got := have[f.Path]

@@ -40,11 +40,11 @@ func (e *Env) Down(ctx context.Context, purge bool) (*DownResult, error) {
 	}
 	defer release()
 	res := &DownResult{}
-	if e.Kind != nil {
+	if e.Cluster != nil {
 		done := e.Progress.Step("Cluster " + cfg.Name)
-		exists, err := e.Kind.Exists(cfg.Name)
+		exists, err := e.Cluster.Exists(cfg.Name)
 		if err == nil && exists {
-			err = e.Kind.Delete(cfg.Name)
+			err = e.Cluster.Delete(cfg.Name)
 			res.Cluster = err == nil
 		}
 		done(removedOr("Cluster "+cfg.Name, res.Cluster), err)

@@ -33,8 +33,8 @@ type Env struct {
 	Config   *config.Environment
 	Docker   docker.API
 	Progress Progress
-	// Kind manages the cluster; nil means an environment of mirrors and registry only.
-	Kind *cluster.Kind
+	// Cluster manages the cluster; nil means an environment of mirrors and registry only.
+	Cluster Clusters
 	// Recreate lets up replace a cluster whose node image or size no longer matches.
 	Recreate bool
 	// Wait bounds the wait for nodes to be Ready; 0 means five minutes.
@@ -45,6 +45,18 @@ type Env struct {
 	LockTimeout time.Duration
 	// Proxy is what the mirrors reach their upstreams through (none when unset).
 	Proxy docker.Proxy
+}
+
+// Clusters is what env needs of the cluster provider: kind (cluster.Kind), or a fake
+// in tests. Nodes, and what runs in them, are cluster.Node.
+type Clusters interface {
+	Exists(name string) (bool, error)
+	// Observe describes the named cluster from its nodes; nil when it has none.
+	Observe(ctx context.Context, api docker.API, name string) (*cluster.Observed, error)
+	// Create makes the cluster and waits for its control plane to be Ready.
+	Create(ctx context.Context, o cluster.CreateOptions) error
+	// Delete removes the cluster's nodes; a missing cluster is no error.
+	Delete(name string) error
 }
 
 // Lock names: one per environment, held by a whole up or down; one for choosing and

@@ -2,6 +2,7 @@ package env
 
 import (
 	"errors"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"strconv"
@@ -23,15 +24,21 @@ func twoMirrors(port int) string {
 }
 
 // freePort is a port nothing listens on now (the local registry's port is checked on
-// this machine, even on the fake engine).
+// this machine, even on the fake engine), below the ephemeral range (Linux's starts at
+// 32768): the fake engine publishes the mirrors' ports on ephemeral ones, and a port
+// the kernel had just handed out and taken back was seen given to a mirror, leaving
+// the local registry without its port.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for p := 20000 + rand.IntN(10000); p < 32768; p++ {
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err == nil {
+			l.Close()
+			return p
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port below 32768")
+	return 0
 }
 
 // TestFakeUpFromNothing: the first up makes the network, each mirror with its cache

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"sigs.k8s.io/kind/pkg/cluster/nodes"
-
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/registry"
 )
@@ -63,7 +61,7 @@ func (e *Env) Proven(ctx context.Context, res *UpResult) (time.Time, bool) {
 	if err != nil {
 		return time.Time{}, false
 	}
-	out, err := cluster.Exec(ctx, res.Cluster.Observed.ControlPlaneNode(), "", "sh", "-c", `cat "$1" 2>/dev/null || true`, "sh", proofPath)
+	out, err := res.Cluster.Observed.ControlPlaneNode().ReadFile(ctx, proofPath)
 	if err != nil {
 		return time.Time{}, false
 	}
@@ -76,10 +74,9 @@ func (e *Env) Proven(ctx context.Context, res *UpResult) (time.Time, bool) {
 
 // recordProof leaves a record of a check that every mirror passed, or removes the
 // record when one did not, so that the next `up` proves it again.
-func (e *Env) recordProof(ctx context.Context, cp nodes.Node, byReg map[string]*registry.Observed, passed bool) error {
+func (e *Env) recordProof(ctx context.Context, cp cluster.Node, byReg map[string]*registry.Observed, passed bool) error {
 	if !passed {
-		_, err := cluster.Exec(ctx, cp, "", "rm", "-f", proofPath)
-		return err
+		return cp.RemoveFile(ctx, proofPath)
 	}
 	key, err := e.proofKey(byReg)
 	if err != nil {
@@ -89,6 +86,5 @@ func (e *Env) recordProof(ctx context.Context, cp nodes.Node, byReg map[string]*
 	if err != nil {
 		return err
 	}
-	_, err = cluster.Exec(ctx, cp, string(data), "sh", "-c", `mkdir -p "$(dirname "$1")" && cat > "$1"`, "sh", proofPath)
-	return err
+	return cp.WriteFile(ctx, proofPath, string(data))
 }

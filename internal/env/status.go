@@ -79,8 +79,8 @@ func (e *Env) Status(ctx context.Context) (*Status, error) {
 		local                      *registry.Observed
 	)
 	wg.Go(func() { st.Network, netErr = network.Inspect(ctx, e.Docker, cfg.Name, cfg.Network.Name) })
-	if e.Kind != nil {
-		wg.Go(func() { st.Cluster, obsErr = e.Kind.Observe(ctx, e.Docker, cfg.Name) })
+	if e.Cluster != nil {
+		wg.Go(func() { st.Cluster, obsErr = e.Cluster.Observe(ctx, e.Docker, cfg.Name) })
 	}
 	wg.Go(func() { byReg, mErr = mirrorsByRegistry(ctx, e.Docker, cfg.Mirrors) })
 	wg.Go(func() {

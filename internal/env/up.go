@@ -38,7 +38,7 @@ type UpResult struct {
 func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 	cfg := e.Config
 	// Everything up could reject is rejected before it creates anything.
-	if _, err := plan.Build(cfg, plan.Options{Cluster: e.Kind != nil}); err != nil {
+	if _, err := plan.Build(cfg, plan.Options{Cluster: e.Cluster != nil}); err != nil {
 		return nil, err
 	}
 	res := &UpResult{}
@@ -90,7 +90,7 @@ func (e *Env) Up(ctx context.Context) (*UpResult, error) {
 	if err := e.upLocal(ctx, res); err != nil {
 		return res, err
 	}
-	if e.Kind != nil {
+	if e.Cluster != nil {
 		if err := e.upCluster(ctx, res); err != nil {
 			return res, err
 		}
@@ -254,7 +254,7 @@ func (e *Env) ensureImages(ctx context.Context) error {
 	if len(e.Config.Mirrors) > 0 || e.Config.LocalRegistry.On() {
 		refs = append(refs, e.Config.Images.Registry)
 	}
-	if e.Kind != nil {
+	if e.Cluster != nil {
 		refs = append(refs, e.Config.Images.Node)
 	}
 	if len(refs) == 0 {

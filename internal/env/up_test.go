@@ -16,7 +16,7 @@ func TestUpRejectsKindMistakesFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{Config: cfg, Kind: cluster.New(func(string) {})}
+	e := &Env{Config: cfg, Cluster: cluster.New(func(string) {})}
 	_, err = e.Up(context.Background())
 	var ce *config.Error
 	if !errors.As(err, &ce) || ce.Field != "cluster.kind" {

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"sigs.k8s.io/kind/pkg/cluster/nodes"
-
 	"github.com/kdev-dev/kdev/internal/cluster"
 	"github.com/kdev-dev/kdev/internal/registry"
 )
@@ -46,7 +44,7 @@ type Result struct {
 // each pull, so the first pull must reach the mirror and every later one must come from
 // its cache. All mirrors are proven at once: each round pulls every canary on one node
 // through one pod, and each mirror's counters tell its own pulls apart.
-func Check(ctx context.Context, cp nodes.Node, ns []nodes.Node, targets []Target) []Result {
+func Check(ctx context.Context, cp cluster.Node, ns []cluster.Node, targets []Target) []Result {
 	out := make([]Result, len(targets))
 	var live []int // the targets still being proven
 	for i, t := range targets {
@@ -59,7 +57,7 @@ func Check(ctx context.Context, cp nodes.Node, ns []nodes.Node, targets []Target
 	}
 	order := ns
 	if len(order) == 1 {
-		order = []nodes.Node{ns[0], ns[0]}
+		order = []cluster.Node{ns[0], ns[0]}
 	}
 	for round, n := range order {
 		if len(live) == 0 {
@@ -93,12 +91,12 @@ func Check(ctx context.Context, cp nodes.Node, ns []nodes.Node, targets []Target
 
 // pullRound pulls the canaries of targets[idx] on node n, all in one pod, and returns
 // one Pull per target, in idx's order.
-func pullRound(ctx context.Context, cp, n nodes.Node, targets []Target, idx []int, pod string) []Pull {
+func pullRound(ctx context.Context, cp, n cluster.Node, targets []Target, idx []int, pod string) []Pull {
 	pulls := make([]Pull, len(idx))
 	images := make([]string, len(idx))
 	hosts := make([]string, len(idx))
 	for k, i := range idx {
-		pulls[k].Node = n.String()
+		pulls[k].Node = n.Name()
 		images[k], hosts[k] = targets[i].Canary, targets[i].MirrorHost
 	}
 	failAll := func(err error) []Pull {
@@ -107,17 +105,17 @@ func pullRound(ctx context.Context, cp, n nodes.Node, targets []Target, idx []in
 		}
 		return pulls
 	}
-	if err := cluster.RemoveImages(ctx, n, images); err != nil {
+	if err := n.RemoveImages(ctx, images); err != nil {
 		return failAll(err)
 	}
 	// A stopped mirror has no counters: its delta stays zero, and the pull shows
 	// whether containerd needed it.
 	before := readCounters(ctx, targets, idx)
 	start := time.Now()
-	res, err := cluster.PullViaPod(ctx, cp, n, images, pod)
+	res, err := cp.PullViaPod(ctx, n.Name(), images, pod)
 	after := readCounters(ctx, targets, idx)
-	tried, lerr := cluster.TriedNextHost(ctx, n, start, hosts)
-	if rerr := cluster.RemoveImages(ctx, n, images); rerr != nil && err == nil {
+	tried, lerr := n.TriedNextHost(ctx, start, hosts)
+	if rerr := n.RemoveImages(ctx, images); rerr != nil && err == nil {
 		err = rerr
 	}
 	for k := range pulls {
