@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -42,8 +43,10 @@ type Clusters struct {
 	nodes map[string]*Node // by container name
 	// mirrors are the proxies' caches and counters, by mirror container name.
 	mirrors map[string]*mirror
-	// probes answer ProbeUpstreams, by upstream URL ("" when unset: it answers).
-	probes map[string]string
+	// probes answer ProbeUpstreams, by upstream URL ("" when unset: it answers);
+	// probeTimeouts are the timeouts it was given, in order.
+	probes        map[string]string
+	probeTimeouts []time.Duration
 	// pullErrs make the kubelet's pull of an image fail with a message.
 	pullErrs map[string]string
 	// kubectl records the kubectl commands run, with their input.
@@ -185,6 +188,13 @@ func (c *Clusters) FailCreate(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.createErr = err
+}
+
+// ProbeTimeouts are the timeouts ProbeUpstreams was given, in order.
+func (c *Clusters) ProbeTimeouts() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.probeTimeouts)
 }
 
 // SetProbe makes ProbeUpstreams answer why for url ("" for an upstream that answers).

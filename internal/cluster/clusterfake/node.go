@@ -161,12 +161,13 @@ func (n *Node) Resolve(ctx context.Context, hosts []string, localURL string) (cl
 	return r, nil
 }
 
-func (n *Node) ProbeUpstreams(ctx context.Context, ups []cluster.Upstream, _ time.Duration) (map[string]string, error) {
+func (n *Node) ProbeUpstreams(ctx context.Context, ups []cluster.Upstream, timeout time.Duration) (map[string]string, error) {
 	if err := n.exec(); err != nil {
 		return nil, err
 	}
 	n.c.mu.Lock()
 	defer n.c.mu.Unlock()
+	n.c.probeTimeouts = append(n.c.probeTimeouts, timeout)
 	out := map[string]string{}
 	for _, u := range ups {
 		out[u.URL] = n.c.probes[u.URL]
