@@ -71,6 +71,12 @@ func (e *Env) Doctor(ctx context.Context) ([]Finding, error) {
 			"networks "+strings.Join(o.Networks, ", "), "run kdev up to re-attach it: nodes cannot reach a mirror off their network"))
 	}
 
+	for _, m := range cfg.Mirrors {
+		if m.Credentials != nil {
+			add(e.doctorAccount(ctx, m))
+		}
+	}
+
 	if e.Cluster == nil {
 		return fs, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/kdev-dev/kdev/internal/config"
 	"github.com/kdev-dev/kdev/internal/registry"
 )
 
@@ -48,4 +49,29 @@ func (e *Env) warnRefusedLogins(ctx context.Context, results []registry.MirrorRe
 			e.Progress.Warn(fmt.Sprintf("mirror %s: %s; until then it serves only what it has cached", m.Registry, why))
 		}
 	}
+}
+
+// doctorAccount asks m's upstream, as its mirror would log in, whether it accepts m's
+// account.
+func (e *Env) doctorAccount(ctx context.Context, m config.Mirror) Finding {
+	item := fmt.Sprintf("upstream %s accepts account %s", m.RemoteURL, m.Credentials.Username)
+	const fix = "check the password that credentials.passwordFile or passwordEnv gives"
+	pw, err := password(m)
+	if err != nil {
+		return finding(item, false, m.Registry, err.Error(), fix)
+	}
+	hc, err := e.upstreamClient(m)
+	if err != nil {
+		return finding(item, false, m.Registry, err.Error(), "see the message")
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.Config.ProbeTimeout())
+	defer cancel()
+	why, err := registry.CheckLogin(ctx, hc, m.RemoteURL, m.Credentials.Username, pw)
+	switch {
+	case err != nil:
+		return finding(item, false, m.Registry, "not known: the upstream did not answer ("+errText(err)+")", "see why the upstream does not answer")
+	case why != "":
+		return finding(item, false, m.Registry, why, fix)
+	}
+	return finding(item, true, m.Registry, "", "")
 }
