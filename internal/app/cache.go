@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -70,6 +71,7 @@ func exportCaches(ctx context.Context, e *env.Env, st *ui.Status, stdout io.Writ
 		_, err := e.ExportCaches(ctx, stdout, o)
 		return err
 	}
+	start := time.Now()
 	partial := file + ".partial"
 	f, err := os.Create(partial)
 	if err != nil {
@@ -109,7 +111,7 @@ func exportCaches(ctx context.Context, e *env.Env, st *ui.Status, stdout io.Writ
 	if idx.Images != nil {
 		what += ", images " + strings.Join(idx.Images.Refs, ", ")
 	}
-	st.Info(fmt.Sprintf("Wrote %s: %s, %s", filepath.Base(file), what, ui.Bytes(size)))
+	st.Info(fmt.Sprintf("Wrote %s: %s, %s, in %s", filepath.Base(file), what, ui.Bytes(size), time.Since(start).Round(100*time.Millisecond)))
 	return nil
 }
 
@@ -146,6 +148,7 @@ A mirror is stopped while its cache is merged, and started again. "-" reads stdi
 }
 
 func importCaches(ctx context.Context, e *env.Env, st *ui.Status, r io.Reader) error {
+	start := time.Now()
 	res, err := e.ImportCaches(ctx, r)
 	if err != nil {
 		return err
@@ -154,7 +157,7 @@ func importCaches(ctx context.Context, e *env.Env, st *ui.Status, r io.Reader) e
 	for _, m := range res.Caches {
 		blobs, size = blobs+m.AddedBlobs, size+m.AddedBytes
 	}
-	msg := fmt.Sprintf("Imported %d caches: %d blobs added (%s)", len(res.Caches), blobs, ui.Bytes(size))
+	msg := fmt.Sprintf("Imported %d caches in %s: %d blobs added (%s)", len(res.Caches), time.Since(start).Round(100*time.Millisecond), blobs, ui.Bytes(size))
 	if len(res.Images) > 0 {
 		msg += "; loaded images " + strings.Join(res.Images, ", ")
 	}
