@@ -69,23 +69,15 @@ func cacheDocument(ls []cache.Listed) api.CacheList {
 	d := api.CacheList{TypeMeta: api.Meta(api.KindCacheList), Caches: []api.CacheEntry{}}
 	for _, l := range ls {
 		e := api.CacheEntry{Registry: l.Registry, Upstream: l.Remote, Key: l.Key, Volume: l.Volume, Bytes: l.Bytes,
-			Mirror: l.Mirror, MirrorState: l.MirrorState, LastUsed: timePtr(l.LastUsed), Repositories: []api.CachedRepo{}}
+			Mirror: l.Mirror, MirrorState: l.MirrorState, LastUsed: timeDoc(l.LastUsed), Repositories: []api.CachedRepo{}}
 		for _, r := range l.Repos {
 			tags := r.Tags
 			if tags == nil {
 				tags = []string{}
 			}
-			e.Repositories = append(e.Repositories, api.CachedRepo{Name: r.Name, Tags: tags, LastUsed: timePtr(r.LastUsed)})
+			e.Repositories = append(e.Repositories, api.CachedRepo{Name: r.Name, Tags: tags, LastUsed: timeDoc(r.LastUsed)})
 		}
 		d.Caches = append(d.Caches, e)
 	}
 	return d
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }

@@ -30,15 +30,53 @@ func damaged(format string, a ...any) error { return &DamagedError{Msg: fmt.Spri
 // returns the index only when the archive is whole; on any error dir holds a partial
 // copy the caller removes. Nothing outside dir is written.
 func Extract(r io.Reader, dir string) (*Index, error) {
+	read := map[string]*Cache{}
+	var images *Images
+	idx, err := scan(r, func(h *tar.Header, body io.Reader) error {
+		if h.Name == imagesName {
+			sum, n, err := extractImages(body, dir)
+			images = &Images{Bytes: n, SHA256: sum}
+			return err
+		}
+		if h.Typeflag != tar.TypeReg {
+			return damaged("entry %s is not a regular file", h.Name)
+		}
+		key, rel, err := entryPath(h.Name)
+		if err != nil {
+			return err
+		}
+		c := read[key]
+		if c == nil {
+			c = &Cache{Key: key}
+			read[key] = c
+		}
+		return extractFile(body, h.Size, filepath.Join(dir, key, filepath.FromSlash(rel)), key, rel, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkImages(idx.Images, images); err != nil {
+		return nil, err
+	}
+	return idx, checkIndex(idx, read)
+}
+
+// ReadIndex reads an archive's index without writing anything: it reads the archive
+// through (the index is its last entry).
+func ReadIndex(r io.Reader) (*Index, error) {
+	return scan(r, func(*tar.Header, io.Reader) error { return nil })
+}
+
+// scan reads an archive entry by entry, handing each but the index to each, and
+// returns the index, which must be the last entry.
+func scan(r io.Reader, each func(h *tar.Header, body io.Reader) error) (*Index, error) {
 	zr, err := zstd.NewReader(r)
 	if err != nil {
 		return nil, damaged("%v", err)
 	}
 	defer zr.Close()
 	tr := tar.NewReader(zr)
-	read := map[string]*Cache{}
 	var idx *Index
-	var images *Images
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -56,53 +94,14 @@ func Extract(r io.Reader, dir string) (*Index, error) {
 			}
 			continue
 		}
-		if h.Name == imagesName {
-			sum, n, err := extractImages(tr, dir)
-			if err != nil {
-				return nil, err
-			}
-			images = &Images{Bytes: n, SHA256: sum}
-			continue
-		}
-		if h.Typeflag != tar.TypeReg {
-			return nil, damaged("entry %s is not a regular file", h.Name)
-		}
-		key, rel, err := entryPath(h.Name)
-		if err != nil {
-			return nil, err
-		}
-		c := read[key]
-		if c == nil {
-			c = &Cache{Key: key}
-			read[key] = c
-		}
-		if err := extractFile(tr, h.Size, filepath.Join(dir, key, filepath.FromSlash(rel)), key, rel, c); err != nil {
+		if err := each(h, tr); err != nil {
 			return nil, err
 		}
 	}
 	if idx == nil {
 		return nil, damaged("it has no index (%s, its last entry): it was cut short", indexName)
 	}
-	if err := checkImages(idx.Images, images); err != nil {
-		return nil, err
-	}
-	return idx, checkIndex(idx, read)
-}
-
-// checkImages compares the images the index announces with those read.
-func checkImages(want, got *Images) error {
-	switch {
-	case want == nil && got == nil:
-		return nil
-	case want == nil:
-		return damaged("it holds %s, which its index does not name", imagesName)
-	case got == nil:
-		return damaged("its index names images (%s) that it does not hold", strings.Join(want.Refs, ", "))
-	case got.Bytes != want.Bytes || got.SHA256 != want.SHA256:
-		return damaged("its images (%s) are corrupt: %d bytes with digest sha256:%s, not %d bytes with sha256:%s",
-			strings.Join(want.Refs, ", "), got.Bytes, got.SHA256, want.Bytes, want.SHA256)
-	}
-	return nil
+	return idx, nil
 }
 
 func readIndex(r io.Reader) (*Index, error) {
@@ -205,39 +204,6 @@ func checkIndex(idx *Index, read map[string]*Cache) error {
 	return nil
 }
 
-// ReadIndex reads an archive's index without writing anything: it reads the archive
-// through (the index is its last entry).
-func ReadIndex(r io.Reader) (*Index, error) {
-	zr, err := zstd.NewReader(r)
-	if err != nil {
-		return nil, damaged("%v", err)
-	}
-	defer zr.Close()
-	tr := tar.NewReader(zr)
-	var idx *Index
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, damaged("%v (cut short?)", err)
-		}
-		if idx != nil {
-			return nil, damaged("%s is followed by more entries", indexName)
-		}
-		if h.Name == indexName {
-			if idx, err = readIndex(tr); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if idx == nil {
-		return nil, damaged("it has no index (%s, its last entry): it was cut short", indexName)
-	}
-	return idx, nil
-}
-
 // SameContent reports whether two archives hold the same caches (the same files, blobs
 // and bytes for each key) and the same images, whenever they were made.
 func SameContent(a, b *Index) bool {
@@ -260,4 +226,20 @@ func SameContent(a, b *Index) bool {
 	default:
 		return a.Images.SHA256 == b.Images.SHA256
 	}
+}
+
+// checkImages compares the images the index announces with those read.
+func checkImages(want, got *Images) error {
+	switch {
+	case want == nil && got == nil:
+		return nil
+	case want == nil:
+		return damaged("it holds %s, which its index does not name", imagesName)
+	case got == nil:
+		return damaged("its index names images (%s) that it does not hold", strings.Join(want.Refs, ", "))
+	case got.Bytes != want.Bytes || got.SHA256 != want.SHA256:
+		return damaged("its images (%s) are corrupt: %d bytes with digest sha256:%s, not %d bytes with sha256:%s",
+			strings.Join(want.Refs, ", "), got.Bytes, got.SHA256, want.Bytes, want.SHA256)
+	}
+	return nil
 }

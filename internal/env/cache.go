@@ -23,12 +23,7 @@ type ExportOptions struct {
 // ExportCaches writes an archive of this environment's mirror caches to w. It holds the
 // mirrors' lock, so no up re-creates a mirror while its cache is read.
 func (e *Env) ExportCaches(ctx context.Context, w io.Writer, o ExportOptions) (*cache.Index, error) {
-	all := o.All
-	srcs, err := e.caches(ctx, all)
-	if err != nil {
-		return nil, err
-	}
-	_, release, err := e.mirrorsLocked(ctx)
+	srcs, release, err := e.cachesLocked(ctx, o.All)
 	if err != nil {
 		return nil, err
 	}
@@ -133,14 +128,25 @@ func (e *Env) caches(ctx context.Context, all bool) ([]cache.Source, error) {
 	return srcs, nil
 }
 
+// cachesLocked takes the shared mirrors' lock, then lists the caches as caches does;
+// the caller releases the lock.
+func (e *Env) cachesLocked(ctx context.Context, all bool) ([]cache.Source, func(), error) {
+	_, release, err := e.mirrorsLocked(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	srcs, err := e.caches(ctx, all)
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return srcs, release, nil
+}
+
 // PruneCaches trims this environment's caches (every kdev cache with all), holding the
 // mirrors' lock: the repositories o chooses, then the blobs nothing references.
 func (e *Env) PruneCaches(ctx context.Context, o cache.PruneOptions, all bool) ([]cache.Pruned, error) {
-	srcs, err := e.caches(ctx, all)
-	if err != nil {
-		return nil, err
-	}
-	_, release, err := e.mirrorsLocked(ctx)
+	srcs, release, err := e.cachesLocked(ctx, all)
 	if err != nil {
 		return nil, err
 	}
