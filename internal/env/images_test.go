@@ -36,7 +36,7 @@ func TestFakeUpImages(t *testing.T) {
 
 	offline := dockerfake.New()
 	t.Cleanup(offline.Close)
-	o := newFakeEnv(t, offline, "img3", "mirrors: []\n")
+	o := newFakeEnv(t, offline, "img3", mirror)
 	_, err := o.env.Up(o.ctx())
 	if err == nil || !strings.Contains(err.Error(), "kdev cache export --images") {
 		t.Fatalf("up without the registry image: %v; want the error to say how to get it offline", err)
